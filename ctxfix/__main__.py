@@ -1,0 +1,6 @@
+"""`python -m ctxfix` entry point."""
+
+from ctxfix.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Errors and warnings that reach the user as one line.
+
+Why: bad input must never show a traceback. Every source raises `CtxfixError`
+naming the file (or host) and the problem; the CLI prints `ctxfix: error: ...`
+and exits 2. Problems found while *discovering* (one corrupt manifest among
+fifty) are not fatal: they become `Warning` lines and the scan goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CtxfixError(Exception):
+    """A one-line, user-facing error: `<where>: <problem>`.
+
+    `where` is a file path, `path:line:col`, or a host URL.
+    """
+
+    def __init__(self, where: str | None, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{where}: {problem}" if where else problem)
+
+
+@dataclass(frozen=True)
+class Warning_:
+    """A non-fatal problem found while discovering or reading (printed to stderr)."""
+
+    where: str | None
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}" if self.where else self.problem

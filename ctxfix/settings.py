@@ -1,0 +1,41 @@
+"""Effective settings: command-line flags over `.ctxfix.yaml` / `[tool.ctxfix]`.
+
+Why one frozen record: every stage reads the same options (memory budget,
+prefill rate, hosts, overrides) and none may mutate them. Loading and schema
+validation of settings files live in `ctxfix.config_file`; this module only
+holds the merged result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    paths: tuple[Path, ...] = ()
+    hosts: tuple[str, ...] = ()  # empty: $OLLAMA_HOST then http://127.0.0.1:11434
+    no_server: bool = False
+    stores: tuple[Path, ...] = ()  # empty: $OLLAMA_MODELS, ~/.ollama/models, /usr/share/...
+    no_store: bool = False
+    no_user: bool = False
+    server_timeout: float = 10.0
+    connect_timeout: float = 0.5
+    memory_bytes: int | None = None
+    memory_source: str | None = None  # "flag", "settings", "detected: ..." for the report
+    prefill_tps: float | None = None
+    prefill_source: str | None = None
+    kv_cache_type: str | None = None  # f16 | q8_0 | q4_0 | f32 | bf16
+    parallel: int | None = None
+    ollama_version: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_path_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    native_overrides: Mapping[str, int] = field(default_factory=dict)  # model name -> ctx
+    naming: str = "k1024"  # new-model label convention, see ctxfix.labels
+    target_ctx: int | None = None
+    measure_prefill: bool = False
+    settings_file: Path | None = None
+    cache_dir: Path | None = None  # GGUF digest cache; None = platformdirs user cache

@@ -1,0 +1,57 @@
+"""What resolve hands the rules: models and bindings with every context computed.
+
+Why a separate record from the raw facts: the served context of a model
+depends on several sources at once (Modelfile, store, server, env, version
+defaults), and rules must not recompute it each in their own way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ctxfix.errors import Warning_
+from ctxfix.facts import AgentBinding, Geometry, ModelDef, ServerEnv, ServerInfo, Sourced
+from ctxfix.settings import Settings
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model definition with native, served and label contexts resolved.
+
+    `chain` lists, in order, the reasons the served context is what it is
+    ("num_ctx 131072 from Modelfile line 3", "clamped to native 262144 (Ollama >= 0.9.3)").
+    """
+
+    definition: ModelDef
+    native_ctx: Sourced[int] | None
+    served_ctx: Sourced[int] | None
+    label_ctx: Sourced[int] | None  # what the name claims ("128k" -> 131072)
+    label_text: str | None  # the label as written ("v-128k")
+    geometry: Geometry | None
+    kv_bytes_per_token: int | None
+    chain: tuple[str, ...] = ()
+    relies_on_default: bool = False  # no num_ctx anywhere: served = env or default
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+
+@dataclass(frozen=True)
+class ResolvedBinding:
+    """An agent binding joined to the model it uses (None when no source has it)."""
+
+    binding: AgentBinding
+    model: ResolvedModel | None
+    served_ctx: Sourced[int] | None  # what this agent actually gets (request num_ctx wins)
+
+
+@dataclass
+class World:
+    models: list[ResolvedModel] = field(default_factory=list)
+    bindings: list[ResolvedBinding] = field(default_factory=list)
+    servers: list[ServerInfo] = field(default_factory=list)
+    env: ServerEnv = field(default_factory=ServerEnv)
+    settings: Settings = field(default_factory=Settings)
+    warnings: list[Warning_] = field(default_factory=list)
+    known_models: list[str] = field(default_factory=list)  # every name any store/server has
