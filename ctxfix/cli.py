@@ -1,0 +1,95 @@
+"""Command-line entry point: options -> pipeline -> renderer, nothing else.
+
+Subcommands live one per module in `ctxfix/commands/` (pre-commit style) and
+are imported only when invoked, so `ctxfix --help` and an offline `scan`
+start fast. Any `CtxfixError` becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from ctxfix import __version__
+
+# command name -> (module, attribute)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("ctxfix.commands.scan", "scan"),
+    "apply": ("ctxfix.commands.apply", "apply"),
+    "rollback": ("ctxfix.commands.rollback", "rollback"),
+    "history": ("ctxfix.commands.history", "history"),
+    "estimate": ("ctxfix.commands.estimate", "estimate"),
+    "explain": ("ctxfix.commands.explain", "explain"),
+    "rules": ("ctxfix.commands.explain", "rules"),
+}
+
+_HELP = {
+    "scan": "Find capped, mislabeled or mismatched context windows.",
+    "apply": "Fix them: new model definitions and surgical config edits.",
+    "rollback": "Undo an apply, byte for byte.",
+    "history": "List applies and their state.",
+    "estimate": "KV cache, memory fit and prefill time for a model.",
+    "explain": "Print a rule's documentation.",
+    "rules": "List every rule code.",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if self._available(name)]
+
+    def _available(self, name: str) -> bool:
+        module = COMMANDS[name][0]
+        return importlib.util.find_spec(module) is not None
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS or not self._available(name):
+            return None
+        module, attr = COMMANDS[name]
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _HELP.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ctxfix")
+def cli() -> None:
+    """ctxfix: find and fix Ollama context windows that are smaller than you think.
+
+    Exit codes: 0 nothing at warning level or above, 1 findings (apply
+    --dry-run: changes pending), 2 usage error or unreadable input.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ctxfix.errors import CtxfixError
+
+    try:
+        cli.main(args=argv, prog_name="ctxfix", standalone_mode=False)
+    except CtxfixError as exc:
+        click.echo(f"ctxfix: error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("ctxfix: aborted", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("ctxfix: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+
+
+import importlib.util  # noqa: E402  (after main for a fast import path)

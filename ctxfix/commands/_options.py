@@ -1,0 +1,179 @@
+"""Options shared by `scan`, `apply` and `estimate`, and how they become Settings.
+
+Why one place: the three commands must discover the same world from the same
+flags. Precedence: command-line flag > settings file > built-in default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ctxfix.settings import Settings
+
+
+def discovery_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    opts = [
+        click.option(
+            "--host",
+            "hosts",
+            multiple=True,
+            metavar="URL",
+            help="Ollama server (repeatable). Default: $OLLAMA_HOST, then http://127.0.0.1:11434.",
+        ),
+        click.option("--no-server", is_flag=True, default=None, help="Do not contact any server."),
+        click.option(
+            "--server-timeout",
+            type=float,
+            default=None,
+            metavar="S",
+            help="Read timeout per request (default 10 s; connect 0.5 s).",
+        ),
+        click.option(
+            "--store",
+            "stores",
+            multiple=True,
+            metavar="DIR",
+            type=click.Path(path_type=Path),
+            help="Ollama model store (repeatable). Default: $OLLAMA_MODELS, "
+            "~/.ollama/models, /usr/share/ollama/.ollama/models.",
+        ),
+        click.option("--no-store", is_flag=True, default=None, help="Do not read model stores."),
+        click.option(
+            "--no-user",
+            is_flag=True,
+            default=None,
+            help="Skip configs under $HOME, systemd units and the process "
+            "environment: only what the named paths say.",
+        ),
+        click.option(
+            "--memory",
+            default=None,
+            metavar="SIZE",
+            help="Memory budget for the models, e.g. 64GiB or 64GB.",
+        ),
+        click.option(
+            "--prefill-tps",
+            type=float,
+            default=None,
+            metavar="N",
+            help="Prefill rate in tokens/s (for timeouts).",
+        ),
+        click.option(
+            "--kv-cache-type",
+            type=click.Choice(["f16", "q8_0", "q4_0", "f32", "bf16"]),
+            default=None,
+            help="KV cache type (OLLAMA_KV_CACHE_TYPE).",
+        ),
+        click.option(
+            "--parallel",
+            type=click.IntRange(min=1),
+            default=None,
+            help="OLLAMA_NUM_PARALLEL (KV cache is num_ctx x parallel).",
+        ),
+        click.option(
+            "--ollama-version",
+            default=None,
+            metavar="X.Y.Z",
+            help="Assume this server version (defaults depend on it).",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            help="Settings file (default: nearest .ctxfix.yaml or "
+            "[tool.ctxfix] in pyproject.toml).",
+        ),
+        click.option("--isolated", is_flag=True, help="Ignore settings files."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _parse_memory(value: Any, where: str) -> int:
+    from ctxfix.errors import CtxfixError
+
+    try:
+        from ctxfix.budget import parse_size
+
+        return parse_size(str(value))
+    except (ValueError, ImportError) as exc:
+        raise CtxfixError(where, f"invalid memory size {value!r}: {exc}") from None
+
+
+def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) -> Settings:
+    """Merge settings file and flags into one Settings."""
+    from ctxfix.config_file import find_settings_file, load_settings_file
+
+    file_data: dict[str, Any] = {}
+    settings_path: Path | None = None
+    if not opts.get("isolated"):
+        settings_path = opts.get("config_file")
+        if settings_path is None:
+            settings_path = find_settings_file([*paths, Path.cwd()])
+        elif not settings_path.is_file():
+            from ctxfix.errors import CtxfixError
+
+            raise CtxfixError(str(settings_path), "settings file not found")
+        if settings_path is not None:
+            file_data = load_settings_file(settings_path)
+    base = settings_path.parent if settings_path else Path.cwd()
+
+    def pick(flag: str, key: str | None = None, default: Any = None) -> Any:
+        v = opts.get(flag)
+        if v not in (None, ()):
+            return v
+        return file_data.get(key or flag, default)
+
+    memory_bytes = memory_source = None
+    if opts.get("memory"):
+        memory_bytes, memory_source = _parse_memory(opts["memory"], "--memory"), "--memory"
+    elif "memory" in file_data:
+        memory_bytes = _parse_memory(file_data["memory"], f"{settings_path}: memory")
+        memory_source = f"settings ({settings_path})"
+    prefill = pick("prefill_tps")
+    stores = tuple(opts.get("stores") or ()) or tuple(
+        (base / s) for s in file_data.get("stores", ())
+    )
+    per_path = {k: tuple(v) for k, v in (file_data.get("per_path_ignores") or {}).items()}
+    from ctxfix.names import canonical
+
+    overrides = {canonical(k): int(v) for k, v in (file_data.get("native_overrides") or {}).items()}
+    return Settings(
+        paths=paths,
+        hosts=tuple(opts.get("hosts") or ()) or tuple(file_data.get("hosts", ())),
+        no_server=bool(pick("no_server", default=False)),
+        stores=stores,
+        no_store=bool(pick("no_store", default=False)),
+        no_user=bool(pick("no_user", default=False)),
+        server_timeout=float(pick("server_timeout", default=10.0)),
+        memory_bytes=memory_bytes,
+        memory_source=memory_source,
+        prefill_tps=float(prefill) if prefill else None,
+        prefill_source=(
+            "--prefill-tps" if opts.get("prefill_tps") else ("settings" if prefill else None)
+        ),
+        kv_cache_type=pick("kv_cache_type"),
+        parallel=pick("parallel"),
+        ollama_version=pick("ollama_version"),
+        select=tuple(extra.get("select") or ()) or tuple(file_data.get("select", ())),
+        ignore=tuple(extra.get("ignore") or ()) or tuple(file_data.get("ignore", ())),
+        per_path_ignores=per_path,
+        native_overrides=overrides,
+        naming=file_data.get("naming", "k1000"),
+        target_ctx=extra.get("target_ctx") or file_data.get("target_ctx"),
+        measure_prefill=bool(extra.get("measure_prefill")),
+        settings_file=settings_path,
+    )
+
+
+def split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values:
+        out.extend(c.strip().upper() for c in v.split(",") if c.strip())
+    return tuple(out)

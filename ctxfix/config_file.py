@@ -1,0 +1,69 @@
+"""Settings files: `.ctxfix.yaml` (nearest up the tree) or `[tool.ctxfix]` in pyproject.toml.
+
+Why "nearest up the tree" from the scanned paths as well as from the working
+directory: `ctxfix scan fixtures/demo` run from the repo root should use the
+demo's own `.ctxfix.yaml`, the way ruff finds the config that governs a file.
+Relative paths inside a settings file (stores, per-path ignores) are relative
+to that file's directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ctxfix.errors import CtxfixError
+
+SETTINGS_NAMES = (".ctxfix.yaml", ".ctxfix.yml")
+
+
+def find_settings_file(starts: Iterable[Path]) -> Path | None:
+    """The nearest `.ctxfix.yaml` or pyproject.toml with [tool.ctxfix] above any start."""
+    for start in starts:
+        here = start.resolve()
+        if here.is_file():
+            here = here.parent
+        for d in (here, *here.parents):
+            for name in SETTINGS_NAMES:
+                if (d / name).is_file():
+                    return d / name
+            py = d / "pyproject.toml"
+            if py.is_file() and "[tool.ctxfix" in py.read_text(encoding="utf-8", errors="replace"):
+                return py
+            if (d / ".git").exists():
+                break
+    return None
+
+
+def load_settings_file(path: Path) -> dict[str, Any]:
+    """Parse and validate a settings file; CtxfixError on a parse error."""
+    text = path.read_text(encoding="utf-8")
+    if path.name == "pyproject.toml":
+        import tomllib
+
+        try:
+            data = tomllib.loads(text).get("tool", {}).get("ctxfix", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise CtxfixError(str(path), f"invalid TOML: {exc}") from None
+    else:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import YAMLError
+
+        try:
+            data = YAML(typ="safe", pure=True).load(text) or {}
+        except YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+            raise CtxfixError(where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise CtxfixError(str(path), "settings must be a mapping")
+    validate_settings(data, path)
+    return data
+
+
+def validate_settings(data: dict[str, Any], path: Path) -> None:
+    """Validate against schemas/settings.schema.json (see ctxfix.settings_schema)."""
+    from ctxfix.settings_schema import validate
+
+    validate(data, path)

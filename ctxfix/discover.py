@@ -1,0 +1,192 @@
+"""Discover what to look at: files, model stores and servers.
+
+Why a separate stage: the same scan runs in three very different places —
+a laptop (user configs, the local store, a local server), a repo in CI
+(explicit paths only, no server) and pre-commit (just the staged files) — and
+the rest of the pipeline must not care which.
+
+Explicit paths come first. A path the user named that does not exist or
+cannot be classified is an error (exit 2); a broken file found while walking
+a directory becomes a warning later, when it is read. With no paths, the
+current directory is walked. User-level agent configs under `$HOME` are added
+unless `--no-user`; default stores unless `--no-store` or explicit `--store`;
+hosts unless `--no-server`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from ctxfix.errors import CtxfixError
+from ctxfix.settings import Settings
+
+# Directories never worth walking into.
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".tox",
+        "dist",
+        "build",
+        "blobs",
+    }
+)
+
+COMPOSE_NAMES = frozenset(
+    {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}
+)
+
+
+@dataclass(frozen=True)
+class AgentTarget:
+    path: Path
+    module: ModuleType
+    explicit: bool  # named by the user: errors are fatal
+
+
+@dataclass
+class Targets:
+    modelfiles: list[tuple[Path, bool]] = field(default_factory=list)
+    ggufs: list[tuple[Path, bool]] = field(default_factory=list)
+    agents: list[AgentTarget] = field(default_factory=list)
+    compose_files: list[Path] = field(default_factory=list)
+    stores: list[tuple[Path, bool]] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+    explicit_hosts: bool = False
+
+
+def is_modelfile_name(name: str) -> bool:
+    """`Modelfile`, `Modelfile.*`, `*.Modelfile`, `*.modelfile`."""
+    return (
+        name == "Modelfile"
+        or name.startswith("Modelfile.")
+        or name.endswith(".Modelfile")
+        or name.endswith(".modelfile")
+    )
+
+
+def is_store_dir(path: Path) -> bool:
+    """An Ollama model store has a `manifests/` directory (and usually `blobs/`)."""
+    return (path / "manifests").is_dir()
+
+
+def _agent_modules() -> list[ModuleType]:
+    from ctxfix.sources import agents
+
+    return list(agents.modules())
+
+
+def _agent_for_name(name: str, mods: list[ModuleType]) -> list[ModuleType]:
+    return [m for m in mods if name in getattr(m, "FILE_NAMES", ())]
+
+
+def _classify_file(path: Path, targets: Targets, mods: list[ModuleType], explicit: bool) -> bool:
+    """Add one file to the right list; False when ctxfix reads no such file."""
+    name = path.name
+    if is_modelfile_name(name):
+        targets.modelfiles.append((path, explicit))
+        return True
+    if name.endswith(".gguf"):
+        targets.ggufs.append((path, explicit))
+        return True
+    found = False
+    if name in COMPOSE_NAMES:
+        targets.compose_files.append(path)
+        found = True
+    for mod in _agent_for_name(name, mods):
+        targets.agents.append(AgentTarget(path, mod, explicit))
+        found = True
+    return found
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """Files under root, skipping VCS, virtualenv and store blob directories; sorted."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        if is_store_dir(here):
+            dirnames[:] = []
+            yield here
+            continue
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for f in sorted(filenames):
+            yield here / f
+
+
+def discover(
+    settings: Settings,
+    environ: Mapping[str, str] | None = None,
+    home: Path | None = None,
+) -> Targets:
+    environ = os.environ if environ is None else environ
+    home = Path.home() if home is None else home
+    targets = Targets()
+    mods = _agent_modules()
+
+    paths = list(settings.paths) or [Path(".")]
+    for p in paths:
+        if not p.exists():
+            raise CtxfixError(str(p), "no such file or directory")
+        if p.is_dir():
+            if is_store_dir(p):
+                targets.stores.append((p, True))
+                continue
+            for f in _walk(p):
+                if f.is_dir():  # a store found while walking
+                    targets.stores.append((f, False))
+                else:
+                    _classify_file(f, targets, mods, explicit=False)
+        elif not _classify_file(p, targets, mods, explicit=True):
+            # pre-commit passes every staged file matching the hook's pattern;
+            # a file we have no reader for is skipped, not an error.
+            continue
+
+    if not settings.no_user:
+        seen = {t.path.resolve() for t in targets.agents}
+        for mod in mods:
+            for up in mod.user_paths(environ, home):
+                if up.is_file() and up.resolve() not in seen:
+                    seen.add(up.resolve())
+                    targets.agents.append(AgentTarget(up, mod, explicit=False))
+
+    if not settings.no_store:
+        if settings.stores:
+            for s in settings.stores:
+                if not s.exists():
+                    raise CtxfixError(str(s), "model store not found")
+                targets.stores.append((s, True))
+        elif not any(explicit for _, explicit in targets.stores):
+            from ctxfix.sources.store import default_store_roots
+
+            for s in default_store_roots(environ, home):
+                targets.stores.append((s, False))
+
+    seen_stores: set[Path] = set()
+    unique = []
+    for s, explicit in targets.stores:
+        key = s.resolve()
+        if key not in seen_stores:
+            seen_stores.add(key)
+            unique.append((s, explicit))
+    targets.stores = unique
+
+    if not settings.no_server:
+        if settings.hosts:
+            targets.hosts = list(dict.fromkeys(settings.hosts))
+            targets.explicit_hosts = True
+        else:
+            from ctxfix.sources.hosts import default_host
+
+            targets.hosts = [default_host(environ)]
+    return targets

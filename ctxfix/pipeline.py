@@ -1,0 +1,218 @@
+"""Run discover -> sources -> resolve -> rules; the one entry point commands share.
+
+Why: `scan`, `apply` and `estimate` must see exactly the same world. Bad
+input the user named raises `CtxfixError` (exit 2); broken files found while
+walking become warnings and the scan goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ctxfix.discover import Targets, discover
+from ctxfix.errors import CtxfixError, Warning_
+from ctxfix.facts import AgentBinding, Finding, ModelDef, ServerEnv, ServerInfo
+from ctxfix.settings import Settings
+from ctxfix.world import ResolvedModel, World
+
+
+@dataclass
+class ScanResult:
+    world: World
+    findings: list[Finding]
+    targets: Targets
+
+
+def _read_modelfiles(targets: Targets, warnings: list[Warning_]) -> list[ModelDef]:
+    from ctxfix.sources.modelfile import read_modelfile
+
+    out = []
+    for path, explicit in targets.modelfiles:
+        try:
+            out.append(read_modelfile(path))
+        except CtxfixError as exc:
+            if explicit:
+                raise
+            warnings.append(Warning_(exc.where, exc.problem))
+    return out
+
+
+def _read_ggufs(targets: Targets, warnings: list[Warning_]) -> list[ModelDef]:
+    """A .gguf named or found is a model definition of its own (native only)."""
+    from ctxfix.facts import Location
+    from ctxfix.sources.gguf import read_geometry
+
+    out = []
+    for path, explicit in targets.ggufs:
+        try:
+            geo = read_geometry(path)
+        except CtxfixError as exc:
+            if explicit:
+                raise
+            warnings.append(Warning_(exc.where, exc.problem))
+            continue
+        out.append(
+            ModelDef(
+                name=str(path),
+                origin="gguf",
+                location=Location(str(path)),
+                geometry=geo,
+                weights_bytes=path.stat().st_size,
+            )
+        )
+    return out
+
+
+def _read_stores(targets: Targets, settings: Settings, warnings: list[Warning_]) -> list[ModelDef]:
+    if not targets.stores:
+        return []
+    from ctxfix.cache import DigestCache
+    from ctxfix.sources.store import scan_store
+
+    cache = DigestCache(settings.cache_dir)
+    out: list[ModelDef] = []
+    for root, explicit in targets.stores:
+        scan = scan_store(root, cache=cache, strict=explicit)
+        out.extend(scan.models)
+        warnings.extend(scan.warnings)
+    return out
+
+
+def _read_servers(
+    targets: Targets, settings: Settings, warnings: list[Warning_]
+) -> tuple[list[ServerInfo], list[ModelDef]]:
+    if not targets.hosts:
+        return [], []
+    from ctxfix.sources.server import scan_host
+
+    def one(host: str):
+        return scan_host(
+            host,
+            read_timeout=settings.server_timeout,
+            connect_timeout=settings.connect_timeout,
+        )
+
+    servers: list[ServerInfo] = []
+    models: list[ModelDef] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(4, len(targets.hosts)))) as pool:
+        for scan in pool.map(one, targets.hosts):
+            warnings.extend(scan.warnings)
+            if scan.info is not None:
+                servers.append(scan.info)
+            models.extend(scan.models)
+    return servers, models
+
+
+def _read_agents(targets: Targets, warnings: list[Warning_]) -> list[AgentBinding]:
+    out: list[AgentBinding] = []
+    for t in targets.agents:
+        try:
+            out.extend(t.module.read(t.path))
+        except CtxfixError as exc:
+            if t.explicit:
+                raise
+            warnings.append(Warning_(exc.where, exc.problem))
+    return out
+
+
+def _read_env(
+    targets: Targets, environ: Mapping[str, str], settings: Settings, warnings: list[Warning_]
+) -> ServerEnv:
+    from ctxfix.sources.environment import read_environment
+
+    # --no-user means "only what the named paths say": no systemd units and no
+    # process environment either, so pre-commit and CI give the same answer
+    # on every machine.
+    env, warns = read_environment(
+        targets.compose_files,
+        {} if settings.no_user else environ,
+        system_units=not settings.no_user,
+    )
+    warnings.extend(warns)
+    return env
+
+
+def build_world(
+    settings: Settings,
+    *,
+    environ: Mapping[str, str] | None = None,
+    home: Path | None = None,
+) -> tuple[World, Targets]:
+    environ = os.environ if environ is None else environ
+    warnings: list[Warning_] = []
+    targets = discover(settings, environ, home)
+    defs: list[ModelDef] = []
+    defs += _read_modelfiles(targets, warnings)
+    defs += _read_ggufs(targets, warnings)
+    defs += _read_stores(targets, settings, warnings)
+    servers, server_models = _read_servers(targets, settings, warnings)
+    defs += server_models
+    bindings = _read_agents(targets, warnings)
+    env = _read_env(targets, environ, settings, warnings)
+
+    from ctxfix.resolve import resolve
+
+    world = resolve(defs, bindings, servers, env, settings, warnings)
+    return world, targets
+
+
+def run_rules(world: World) -> list[Finding]:
+    from ctxfix import rules
+    from ctxfix.selection import selected
+
+    findings: list[Finding] = []
+    for mod in rules.available():
+        if not selected(mod.CODE, world.settings):
+            continue
+        findings.extend(mod.check(world))
+    return [f for f in findings if not _suppressed(f, world)]
+
+
+def _suppressed(f: Finding, world: World) -> bool:
+    from ctxfix.selection import path_ignored
+
+    if f.location is not None and path_ignored(f.code, f.location.file, world.settings):
+        return True
+    for rb in world.bindings:
+        b = rb.binding
+        if f.code in b.suppressed and f.location is not None and f.location.file == b.file:
+            return True
+    return False
+
+
+def scan(
+    settings: Settings,
+    *,
+    environ: Mapping[str, str] | None = None,
+    home: Path | None = None,
+) -> ScanResult:
+    world, targets = build_world(settings, environ=environ, home=home)
+    findings = run_rules(world)
+    order = {"error": 0, "warning": 1, "info": 2}
+    findings.sort(
+        key=lambda f: (
+            f.location.file if f.location else "",
+            (f.location.line or 0) if f.location else 0,
+            order.get(f.severity, 3),
+            f.code,
+        )
+    )
+    return ScanResult(world=world, findings=findings, targets=targets)
+
+
+def find_model(
+    name: str, settings: Settings, *, environ: Mapping[str, str] | None = None
+) -> ResolvedModel | None:
+    """A model by name from the stores/servers the settings point at (for `estimate`)."""
+    from ctxfix.names import canonical
+
+    world, _ = build_world(settings, environ=environ)
+    want = canonical(name)
+    for m in world.models:
+        if m.definition.origin != "modelfile" and canonical(m.name) == want:
+            return m
+    return None

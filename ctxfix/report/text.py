@@ -1,0 +1,103 @@
+"""The text report: ruff-like finding lines, then a per-model summary table.
+
+    fixtures/demo/store/manifests/.../30b-v-128k:1:1: CTX101 num_ctx 131,072 caps ...
+
+Why this shape: editors and terminals turn `path:line:col:` into links, and
+people who use ruff and yamllint already read it. The summary table shows the
+arithmetic the findings rest on: what each model serves, what it could, and
+where each number came from.
+"""
+
+from __future__ import annotations
+
+from ctxfix.facts import Location
+from ctxfix.world import ResolvedModel
+
+_SEV_COLOR = {"error": "31", "warning": "33", "info": "36"}
+
+
+def _c(text: str, code: str, color: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if color else text
+
+
+def _loc(loc: Location | None) -> str:
+    if loc is None:
+        return "-"
+    return f"{loc.file}:{loc.line or 1}:{loc.col or 1}"
+
+
+def _num(v: int | None) -> str:
+    return f"{v:,}" if v is not None else "-"
+
+
+def _model_row(m: ResolvedModel) -> list[str]:
+    d = m.definition
+    num = f"{_num(d.num_ctx.value)} ({d.num_ctx.source})" if d.num_ctx else "unset"
+    native = f"{_num(m.native_ctx.value)} ({m.native_ctx.source})" if m.native_ctx else "unknown"
+    served = f"{_num(m.served_ctx.value)} ({m.served_ctx.source})" if m.served_ctx else "-"
+    pct = "-"
+    if m.served_ctx and m.native_ctx and m.native_ctx.value:
+        pct = f"{round(100 * m.served_ctx.value / m.native_ctx.value)}%"
+    label = m.label_text or "-"
+    name = d.name if d.origin != "modelfile" else d.location.file
+    where = d.host or d.origin
+    return [name, where, num, served, native, label, pct]
+
+
+def _table(rows: list[list[str]], header: list[str]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return [line(header), *(line(r) for r in rows)]
+
+
+def render(result, *, color: bool = False) -> str:
+    world = result.world
+    lines: list[str] = []
+    for f in result.findings:
+        sev = _c(f.severity, _SEV_COLOR.get(f.severity, "0"), color)
+        lines.append(
+            f"{_c(_loc(f.location), '1', color)}: {_c(f.code, '1', color)} [{sev}] {f.message}"
+        )
+        if f.fix:
+            lines.append(f"    fix: {f.fix}")
+    if world.models:
+        if lines:
+            lines.append("")
+        header = ["model", "from", "num_ctx", "served", "native", "label", "served/native"]
+        lines.extend(_table([_model_row(m) for m in world.models], header))
+    if world.bindings:
+        lines.append("")
+        header = ["agent", "model", "api", "window", "served", "timeout", "file"]
+        rows = []
+        for rb in world.bindings:
+            b = rb.binding
+            rows.append(
+                [
+                    b.agent,
+                    b.model,
+                    b.api,
+                    _num(b.context_window.value) if b.context_window else "-",
+                    _num(rb.served_ctx.value) if rb.served_ctx else "?",
+                    f"{b.timeout_s.value:g} s" if b.timeout_s else "-",
+                    b.file,
+                ]
+            )
+        lines.extend(_table(rows, header))
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for f in result.findings:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    lines.append("")
+    if result.findings:
+        lines.append(
+            f"Found {len(result.findings)} finding(s): {counts['error']} error, "
+            f"{counts['warning']} warning, {counts['info']} info "
+            f"in {len(world.models)} model(s) and {len(world.bindings)} agent binding(s)."
+        )
+    else:
+        lines.append(
+            f"All clear: {len(world.models)} model(s), {len(world.bindings)} agent binding(s)."
+        )
+    return "\n".join(lines) + "\n"

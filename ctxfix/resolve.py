@@ -1,0 +1,344 @@
+"""Join the facts: native, served and label context per model; models per binding.
+
+Why here and nowhere else: "what context does this agent actually get" depends
+on up to six sources at once, and every rule, the plan and the report must
+agree on the answer. Precedence (REFERENCE.md, "Context length behaviour"):
+
+  served = request num_ctx (native API only)
+         > Modelfile / params num_ctx (own, else inherited through FROM)
+         > OLLAMA_CONTEXT_LENGTH (Ollama >= 0.5.13)
+         > the server version's default (2048 / 4096 / VRAM tiers)
+  clamped to the native context on Ollama >= 0.9.3 (and on an unknown version,
+  which we take to be a current one).
+
+  native = GGUF `<arch>.context_length` > server `model_info` > offline catalog
+         > settings override (a fallback for models nothing else knows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from ctxfix.errors import Warning_
+from ctxfix.facts import AgentBinding, Geometry, ModelDef, ServerEnv, ServerInfo, Sourced
+from ctxfix.names import canonical
+from ctxfix.settings import Settings
+from ctxfix.world import ResolvedBinding, ResolvedModel, World
+
+MAX_FROM_DEPTH = 16
+
+
+def _fmt(n: int) -> str:
+    return f"{n:,}"
+
+
+class _Index:
+    """Model definitions by canonical name; servers first, then stores, then Modelfiles."""
+
+    _ORDER: ClassVar[dict[str, int]] = {"server": 0, "store": 1, "modelfile": 2}
+
+    def __init__(self, defs: Iterable[ModelDef]) -> None:
+        self.by_name: dict[str, list[ModelDef]] = {}
+        for d in defs:
+            if d.origin == "modelfile":
+                continue
+            self.by_name.setdefault(canonical(d.name), []).append(d)
+        for lst in self.by_name.values():
+            lst.sort(key=lambda d: self._ORDER.get(d.origin, 9))
+
+    def get(self, name: str, host: str | None = None) -> ModelDef | None:
+        cands = self.by_name.get(canonical(name), [])
+        if host:
+            for d in cands:
+                if d.host and _same_host(d.host, host):
+                    return d
+        return cands[0] if cands else None
+
+
+def _same_host(a: str, b: str) -> bool:
+    def norm(u: str) -> str:
+        u = u.rstrip("/")
+        for suffix in ("/v1", "/api"):
+            if u.endswith(suffix):
+                u = u[: -len(suffix)]
+        return u.replace("localhost", "127.0.0.1").lower()
+
+    return norm(a) == norm(b)
+
+
+def _version_tuple(v: str | None) -> tuple[int, ...] | None:
+    if not v:
+        return None
+    parts = []
+    for p in v.lstrip("v").split("-")[0].split("."):
+        digits = "".join(ch for ch in p if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts) or None
+
+
+class Resolver:
+    def __init__(
+        self,
+        defs: Sequence[ModelDef],
+        servers: Sequence[ServerInfo],
+        env: ServerEnv,
+        settings: Settings,
+    ) -> None:
+        self.defs = list(defs)
+        self.index = _Index(defs)
+        self.servers = {s.host: s for s in servers}
+        self.env = env
+        self.settings = settings
+        self.warnings: list[Warning_] = []
+
+    # ---- server facts ------------------------------------------------
+    def version_for(self, d: ModelDef) -> tuple[str | None, int | None]:
+        """(ollama version, VRAM bytes) that serve this definition."""
+        if self.settings.ollama_version:
+            return self.settings.ollama_version, self._vram(d)
+        if d.host and d.host in self.servers:
+            s = self.servers[d.host]
+            return s.version, s.vram_bytes
+        if len(self.servers) == 1:
+            s = next(iter(self.servers.values()))
+            return s.version, s.vram_bytes
+        return None, None
+
+    def _vram(self, d: ModelDef) -> int | None:
+        if d.host and d.host in self.servers:
+            return self.servers[d.host].vram_bytes
+        return None
+
+    # ---- FROM chain --------------------------------------------------
+    def _chain(self, d: ModelDef) -> list[ModelDef]:
+        """d, its parent definition, the parent's parent... (stores/servers only)."""
+        out = [d]
+        seen = {id(d)}
+        cur = d
+        for _ in range(MAX_FROM_DEPTH):
+            if not cur.parent or _looks_like_path(cur.parent):
+                break
+            nxt = self.index.get(cur.parent, cur.host)
+            if nxt is None or id(nxt) in seen:
+                break
+            seen.add(id(nxt))
+            out.append(nxt)
+            cur = nxt
+        return out
+
+    def _geometry(self, chain: list[ModelDef]) -> tuple[Geometry | None, str | None]:
+        for d in chain:
+            if d.geometry is not None:
+                src = "server" if d.origin == "server" else "gguf"
+                return d.geometry, src
+        last = chain[-1]
+        if last.parent and _looks_like_path(last.parent):
+            geo = self._gguf_from_path(last)
+            if geo is not None:
+                return geo, "gguf"
+        return None, None
+
+    def _gguf_from_path(self, d: ModelDef) -> Geometry | None:
+        from ctxfix.errors import CtxfixError
+        from ctxfix.sources.gguf import read_geometry
+
+        base = Path(d.location.file).parent if d.origin == "modelfile" else Path(".")
+        p = Path(d.parent or "").expanduser()
+        if not p.is_absolute():
+            p = base / p
+        if not p.is_file():
+            return None
+        try:
+            return read_geometry(p)
+        except CtxfixError as exc:
+            self.warnings.append(Warning_(exc.where, exc.problem))
+            return None
+
+    def _catalog_name(self, chain: list[ModelDef]) -> list[str]:
+        names = []
+        for d in chain:
+            if d.origin != "modelfile":
+                names.append(d.name)
+            if d.parent and not _looks_like_path(d.parent):
+                names.append(d.parent)
+        return names
+
+    # ---- native ------------------------------------------------------
+    def native(self, chain: list[ModelDef], geo: Geometry | None, geo_src: str | None):
+        if geo is not None and geo.context_length:
+            where = next((d for d in chain if d.geometry is geo), chain[0])
+            return Sourced(
+                geo.context_length,
+                geo_src or "gguf",
+                where.location,
+                note=f"{geo.arch}.context_length",
+            )
+        from ctxfix import catalog
+
+        for name in self._catalog_name(chain):
+            entry = catalog.lookup(name)
+            if entry is not None and entry.geometry.context_length:
+                return Sourced(
+                    entry.geometry.context_length, "catalog", note=f"ctxfix catalog: {name}"
+                )
+        for name in [*self._catalog_name(chain), chain[0].name]:
+            ov = self.settings.native_overrides.get(canonical(name))
+            if ov is None:
+                ov = self.settings.native_overrides.get(name)
+            if ov:
+                return Sourced(ov, "settings", note=f"native override for {name}")
+        return None
+
+    def catalog_geometry(self, chain: list[ModelDef]) -> Geometry | None:
+        from ctxfix import catalog
+
+        for name in self._catalog_name(chain):
+            entry = catalog.lookup(name)
+            if entry is not None:
+                return entry.geometry
+        return None
+
+    # ---- served ------------------------------------------------------
+    def served(self, d: ModelDef, chain: list[ModelDef], native: Sourced[int] | None):
+        from ctxfix.ollama_defaults import clamps_to_native, default_num_ctx, supports_context_env
+
+        version, vram = self.version_for(d)
+        reasons: list[str] = []
+        num = next((x.num_ctx for x in chain if x.num_ctx is not None), None)
+        relies = False
+        if num is not None:
+            owner = next(x for x in chain if x.num_ctx is num)
+            where = f" ({num.location})" if num.location else ""
+            inherited = f", inherited from {owner.name}" if owner is not d else ""
+            reasons.append(f"num_ctx {_fmt(num.value)} from {num.source}{where}{inherited}")
+            served = num
+        else:
+            relies = True
+            env = self.env.get("OLLAMA_CONTEXT_LENGTH")
+            env_val = _int_or_none(env.value) if env else None
+            if env is not None and env_val and supports_context_env(version):
+                served = Sourced(
+                    env_val, "env", env.location, note=f"OLLAMA_CONTEXT_LENGTH={env.value}"
+                )
+                reasons.append(f"no num_ctx; OLLAMA_CONTEXT_LENGTH={env.value} ({env.location})")
+            else:
+                served = default_num_ctx(version, vram)
+                reasons.append(f"no num_ctx; server default {_fmt(served.value)} ({served.note})")
+        if native is not None and served.value > native.value and clamps_to_native(version):
+            reasons.append(
+                f"clamped to native {_fmt(native.value)} (Ollama >= 0.9.3 caps num_ctx at "
+                "the model's context_length)"
+            )
+            served = Sourced(
+                native.value,
+                served.source,
+                served.location,
+                note=f"clamped from {_fmt(served.value)}",
+            )
+        return served, tuple(reasons), relies
+
+    def resolve_model(self, d: ModelDef) -> ResolvedModel:
+        from ctxfix import labels
+        from ctxfix.memory import kv_bytes_per_token
+
+        chain = self._chain(d)
+        geo, geo_src = self._geometry(chain)
+        native = self.native(chain, geo, geo_src)
+        if geo is None:
+            geo = self.catalog_geometry(chain)
+        served, reasons, relies = self.served(d, chain, native)
+        label_name = _label_source_name(d)
+        label = labels.find_label(label_name) if label_name else None
+        label_ctx = None
+        if label is not None:
+            label_ctx = Sourced(
+                max(label.values), "label", d.location, note=f"'{label.text}' in {label_name}"
+            )
+        kv = None
+        if geo is not None:
+            try:
+                kv = round(kv_bytes_per_token(geo))
+            except Exception:  # geometry incomplete: the report shows no KV number
+                kv = None
+        return ResolvedModel(
+            definition=d,
+            native_ctx=native,
+            served_ctx=served,
+            label_ctx=label_ctx,
+            label_text=label.text if label else None,
+            geometry=geo,
+            kv_bytes_per_token=kv,
+            chain=reasons,
+            relies_on_default=relies,
+        )
+
+    def resolve_binding(self, b: AgentBinding, models: list[ResolvedModel]) -> ResolvedBinding:
+        target = self.index.get(b.model, b.host)
+        rm = None
+        if target is not None:
+            rm = next((m for m in models if m.definition is target), None)
+        served = rm.served_ctx if rm else None
+        if b.api == "native" and b.num_ctx is not None:
+            value = b.num_ctx.value
+            native = rm.native_ctx.value if rm and rm.native_ctx else None
+            if native is not None and value > native:
+                value = native
+            served = Sourced(
+                value, "request", b.num_ctx.location, note=f"num_ctx sent by {b.agent} per request"
+            )
+        return ResolvedBinding(binding=b, model=rm, served_ctx=served)
+
+
+def _looks_like_path(ref: str) -> bool:
+    return (
+        ref.startswith((".", "/", "~")) or ref.lower().endswith((".gguf", ".bin")) or ("\\" in ref)
+    )
+
+
+def _label_source_name(d: ModelDef) -> str | None:
+    if d.origin != "modelfile":
+        return d.name.split(":", 1)[1] if ":" in d.name else d.name
+    # Modelfile.<name> / <name>.Modelfile carry the model name they create
+    name = Path(d.location.file).name
+    for prefix in ("Modelfile.",):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    for suffix in (".Modelfile", ".modelfile"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def _int_or_none(v: str) -> int | None:
+    try:
+        return int(v.strip())
+    except ValueError:
+        return None
+
+
+def resolve(
+    defs: Sequence[ModelDef],
+    bindings: Sequence[AgentBinding],
+    servers: Sequence[ServerInfo],
+    env: ServerEnv,
+    settings: Settings,
+    warnings: list[Warning_],
+) -> World:
+    r = Resolver(defs, servers, env, settings)
+    models = [r.resolve_model(d) for d in defs]
+    resolved_bindings = [r.resolve_binding(b, models) for b in bindings]
+    warnings.extend(r.warnings)
+    known = sorted({canonical(d.name) for d in defs if d.origin != "modelfile"})
+    return World(
+        models=models,
+        bindings=resolved_bindings,
+        servers=list(servers),
+        env=env,
+        settings=settings,
+        warnings=warnings,
+        known_models=known,
+    )

@@ -1,0 +1,69 @@
+"""Small helpers shared by rule modules (number formatting, locations)."""
+
+from __future__ import annotations
+
+from ctxfix.facts import Location, Sourced
+from ctxfix.world import ResolvedModel
+
+
+def n(value: int | float) -> str:
+    """262144 -> '262,144' (token counts are always shown with separators)."""
+    return f"{int(value):,}"
+
+
+def src(s: Sourced | None) -> str:
+    """'262,144 (gguf)' for messages."""
+    if s is None:
+        return "unknown"
+    return f"{n(s.value)} ({s.source})"
+
+
+def model_location(m: ResolvedModel) -> Location:
+    """Where to point a model finding: the num_ctx line if any, else the definition."""
+    d = m.definition
+    if d.num_ctx is not None and d.num_ctx.location is not None:
+        return d.num_ctx.location
+    return d.location
+
+
+def model_data(m: ResolvedModel, **extra: object) -> dict[str, object]:
+    d = m.definition
+    data: dict[str, object] = {
+        "current": d.num_ctx.value if d.num_ctx else None,
+        "native": m.native_ctx.value if m.native_ctx else None,
+        "native_source": m.native_ctx.source if m.native_ctx else None,
+        "served": m.served_ctx.value if m.served_ctx else None,
+    }
+    data.update(extra)
+    return data
+
+
+def target_ctx(m: ResolvedModel, requested: int | None) -> int | None:
+    """What a fix would raise the context to: --target-ctx, else native."""
+    if requested:
+        return requested
+    return m.native_ctx.value if m.native_ctx else None
+
+
+def binding_location(rb, key: str) -> Location:  # rb: ResolvedBinding
+    """The location of one of a binding's values, else of its model reference."""
+    b = rb.binding
+    value = getattr(b, key, None)
+    if value is not None and getattr(value, "location", None) is not None:
+        return value.location
+    if b.model_ref.location is not None:
+        return b.model_ref.location
+    return Location(b.file)
+
+
+def binding_data(rb, **extra: object) -> dict[str, object]:
+    b = rb.binding
+    m = rb.model
+    data: dict[str, object] = {
+        "agent": b.agent,
+        "current": b.context_window.value if b.context_window else None,
+        "native": m.native_ctx.value if m and m.native_ctx else None,
+        "served": rb.served_ctx.value if rb.served_ctx else None,
+    }
+    data.update(extra)
+    return data

@@ -1,0 +1,63 @@
+"""CTX202 agent-window-below-native: the agent caps the window below what the model can serve.
+
+What it finds
+    An agent config whose context window is smaller than the model's native
+    context. This is the motivating case of ctxfix: OpenClaw declared
+    `contextWindow: 131072` for `qwen3-coder:30b-v-128k`, a model whose GGUF
+    says 262,144; a 146,760-token prompt overflowed.
+
+Why it matters
+    The agent compacts or refuses work at its own window even when the model
+    (and the memory) could take twice as much. Usually the number was copied
+    from a model name's "128k" label or an old default.
+
+Example that fails
+    { models: { providers: { ollama: { models: [
+        { id: "qwen3-coder:30b-v-128k", contextWindow: 131072 } ] } } } }
+    with qwen3moe.context_length = 262144
+
+Fix
+    Serve the native context (a model definition with num_ctx at native) and
+    set the agent's window to it. `ctxfix apply` does both, and never raises
+    an agent window above what Ollama serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ctxfix.facts import Finding
+from ctxfix.rules._util import binding_data, binding_location, n
+from ctxfix.world import World
+
+CODE = "CTX202"
+NAME = "agent-window-below-native"
+SEVERITY = "warning"
+
+
+def check(world: World) -> Iterator[Finding]:
+    for rb in world.bindings:
+        b, m = rb.binding, rb.model
+        if b.context_window is None or m is None or m.native_ctx is None:
+            continue
+        window, native = b.context_window.value, m.native_ctx.value
+        if window >= native:
+            continue
+        if b.context_window.source == "default":
+            where = f"{b.agent}'s default window {n(window)} ({b.context_window.note})"
+        else:
+            where = f"{b.agent} caps {b.model} at {n(window)}"
+        yield Finding(
+            code=CODE,
+            severity=SEVERITY,
+            message=(
+                f"{where}, below its native {n(native)} ({m.native_ctx.source}); "
+                f"{round(100 * window / native)}% of what the model can serve"
+            ),
+            model=b.model,
+            location=binding_location(rb, "context_window"),
+            data=binding_data(rb, target=world.settings.target_ctx or native),
+            fix=f"serve {n(native)} and set the window to {n(native)}",
+            agent=b.agent,
+            host=b.host,
+        )

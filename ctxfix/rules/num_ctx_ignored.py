@@ -1,0 +1,57 @@
+"""CTX204 num-ctx-ignored: num_ctx is set where the agent talks to the /v1 API.
+
+What it finds
+    An agent binding that sets num_ctx (OpenClaw `params.num_ctx`, LiteLLM
+    `num_ctx`, Aider `extra_params.num_ctx`, ...) while it reaches Ollama
+    through the OpenAI-compatible `/v1` endpoint.
+
+Why it matters
+    `/v1/chat/completions` has no way to set the context size: Ollama ignores
+    the option and serves the model's num_ctx or the server default. The
+    config looks right and is not.
+
+Example that fails
+    openclaw.json: api "openai-completions", baseUrl ".../v1",
+    params: { num_ctx: 65536 }
+
+Fix
+    Either use the native API (OpenClaw `api: "ollama"`, LiteLLM
+    `ollama_chat/`), or put num_ctx in the model definition
+    (`PARAMETER num_ctx` / `ctxfix apply`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ctxfix.facts import Finding
+from ctxfix.rules._util import binding_data, binding_location, n
+from ctxfix.world import World
+
+CODE = "CTX204"
+NAME = "num-ctx-ignored"
+SEVERITY = "warning"
+
+
+def check(world: World) -> Iterator[Finding]:
+    for rb in world.bindings:
+        b = rb.binding
+        if b.api != "openai" or b.num_ctx is None or b.num_ctx.source == "default":
+            continue
+        served = rb.served_ctx
+        served_txt = f"; Ollama serves {n(served.value)} ({served.source})" if served else ""
+        yield Finding(
+            code=CODE,
+            severity=SEVERITY,
+            message=(
+                f"{b.agent} sets num_ctx {n(b.num_ctx.value)} but talks to the OpenAI-compatible "
+                f"/v1 API, which ignores it{served_txt}"
+            ),
+            model=b.model,
+            location=binding_location(rb, "num_ctx"),
+            data=binding_data(rb, num_ctx=b.num_ctx.value),
+            fix="set num_ctx in the model definition (Modelfile PARAMETER num_ctx), "
+            "or switch the agent to Ollama's native API",
+            agent=b.agent,
+            host=b.host,
+        )

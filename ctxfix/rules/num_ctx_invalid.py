@@ -1,0 +1,68 @@
+"""CTX105 num-ctx-invalid: num_ctx is not an integer Ollama accepts.
+
+What it finds
+    `PARAMETER num_ctx 1e+06`, `131072.0`, `128k`, or a float in a params
+    blob. Ollama parses integer parameters with Go's `strconv.ParseInt`, so
+    anything but plain digits is rejected.
+
+Why it matters
+    `ollama show --modelfile` prints numbers with Go's `%v`: 1000000 comes
+    out as `1e+06` and 1048576 as `1.048576e+06`. Copy that Modelfile, edit
+    something else, run `ollama create`, and it fails with
+    `invalid int value [1e+06]` — or, in a params blob written by another
+    tool, the value is ignored and the server default applies.
+
+Example that fails
+    FROM qwen2.5:7b
+    PARAMETER num_ctx 1e+06
+
+Fix
+    Write the integer: `PARAMETER num_ctx 1000000`. `ctxfix apply` rewrites
+    the value in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ctxfix.facts import Finding
+from ctxfix.rules._util import model_data, n
+from ctxfix.world import World
+
+CODE = "CTX105"
+NAME = "num-ctx-invalid"
+SEVERITY = "error"
+
+
+def integer_value(raw: str) -> int | None:
+    """The integer a sloppy value means (`1e+06` -> 1000000), if it means one."""
+    try:
+        f = float(raw.strip())
+    except ValueError:
+        return None
+    if f != f or f in (float("inf"), float("-inf")) or f != int(f) or f <= 0:
+        return None
+    return int(f)
+
+
+def check(world: World) -> Iterator[Finding]:
+    for m in world.models:
+        d = m.definition
+        bad = d.num_ctx_invalid
+        if bad is None:
+            continue
+        meant = integer_value(str(bad.value))
+        hint = f" (means {n(meant)})" if meant else ""
+        yield Finding(
+            code=CODE,
+            severity=SEVERITY,
+            message=(
+                f"num_ctx value '{bad.value}' is not an integer Ollama accepts{hint}: "
+                f"`ollama create` fails with invalid int value [{bad.value}]"
+            ),
+            model=d.name,
+            location=bad.location or d.location,
+            data=model_data(m, raw=str(bad.value), target=meant),
+            fix=f"write num_ctx as the integer {meant}" if meant else "write num_ctx as an integer",
+            host=d.host,
+        )

@@ -1,0 +1,103 @@
+"""CTX301 timeout-below-prefill: the agent's timeout is shorter than prefilling its window.
+
+What it finds
+    An agent binding whose request timeout is shorter than the time the
+    model needs to read (prefill) a prompt that fills the agent's window:
+    `window / prefill rate`. The rate comes from `--prefill-tps`, the
+    settings file, or a measurement (`--measure-prefill`). With no rate,
+    ctxfix reports the break-even rate (window / timeout) as info instead of
+    guessing.
+
+Why it matters
+    Prefill of a long prompt on a local machine takes minutes. The agent
+    gives up, retries — and the retry prefills again from scratch. In the
+    motivating case a 300 s timeout met a 146,760-token prompt at ~400 tok/s
+    (~367 s): three timeouts in a row, which looked like a hung GPU.
+
+Example that fails
+    openclaw.json: timeoutSeconds 300, contextWindow 131072; --prefill-tps 400
+    -> prefill of 131,072 tokens at 400 tok/s takes 328 s > timeout 300 s
+
+Fix
+    Raise the timeout to cover the prefill with margin (`ctxfix apply` uses
+    window / rate x 1.25), or lower the window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from ctxfix.facts import Finding
+from ctxfix.rules._util import binding_data, binding_location, n
+from ctxfix.world import World
+
+CODE = "CTX301"
+NAME = "timeout-below-prefill"
+SEVERITY = "warning"
+MARGIN = 1.25
+
+
+def window_of(rb) -> int | None:
+    """Tokens a full prompt can have: the agent's window, capped by what is served."""
+    b = rb.binding
+    vals = [v.value for v in (b.context_window, rb.served_ctx) if v is not None]
+    return min(vals) if vals else None
+
+
+def check(world: World) -> Iterator[Finding]:
+    rate = world.settings.prefill_tps
+    for rb in world.bindings:
+        b = rb.binding
+        if b.timeout_s is None:
+            continue
+        window = window_of(rb)
+        if not window:
+            continue
+        timeout = b.timeout_s.value
+        loc = binding_location(rb, "timeout_s")
+        if rate:
+            need = window / rate
+            if need <= timeout:
+                continue
+            target_s = math.ceil(need * MARGIN)
+            yield Finding(
+                code=CODE,
+                severity=SEVERITY,
+                message=(
+                    f"prefill of {n(window)} tokens at {rate:g} tok/s takes {need:.0f} s > "
+                    f"timeout {timeout:g} s ({b.agent})"
+                ),
+                model=b.model,
+                location=loc,
+                data=binding_data(
+                    rb,
+                    window=window,
+                    prefill_tps=rate,
+                    prefill_s=round(need, 1),
+                    timeout_s=timeout,
+                    target_timeout_s=target_s,
+                ),
+                fix=f"raise the timeout to {target_s} s (prefill x {MARGIN})",
+                agent=b.agent,
+                host=b.host,
+            )
+        else:
+            breakeven = window / timeout if timeout else math.inf
+            yield Finding(
+                code=CODE,
+                severity="info",
+                message=(
+                    f"timeout {timeout:g} s covers a full {n(window)}-token prompt only if "
+                    f"prefill runs at >= {breakeven:,.0f} tok/s ({b.agent}); "
+                    "pass --prefill-tps or --measure-prefill to check"
+                ),
+                model=b.model,
+                location=loc,
+                data=binding_data(
+                    rb, window=window, timeout_s=timeout, breakeven_tps=round(breakeven, 1)
+                ),
+                fix=None,
+                agent=b.agent,
+                host=b.host,
+            )
