@@ -1,0 +1,430 @@
+"""Atomic, journaled, all-or-nothing file writes, and their rollback.
+
+Why this much care: ctxfix edits the configs people's agents run on. A fix
+that dies half-way (disk full, a file changed under us, a permission error)
+must leave every file either as it was or as planned, never torn, and every
+apply must be reversible byte for byte.
+
+How an apply writes (`Transaction.commit`):
+  1. take the journal lock (one apply at a time);
+  2. re-hash every file: abort if any changed since it was planned;
+  3. back up every original into the journal's own directory (fsync'd);
+  4. write every new content to a temp file beside its target (fsync'd),
+     keeping mode and ownership; a failure here removes the temps and
+     nothing was replaced;
+  5. record the journal as "pending", then `os.replace` each file; a failure
+     mid-way restores the ones already replaced from the backups;
+  6. record the journal as "applied".
+Symlinks are written through to their target (the link stays a link).
+
+Rollback refuses, per file and naming it, when a file changed after the apply
+(its hash is not the recorded "after"), unless forced; it verifies every
+backup against the recorded "before" hash and refuses a journal whose paths
+point outside its own directory (tampering).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctxfix import __version__
+from ctxfix.errors import CtxfixError
+
+JOURNAL_VERSION = 1
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    return sha256_bytes(path.read_bytes())
+
+
+def default_journal_dir() -> Path:
+    env = os.environ.get("CTXFIX_STATE_DIR")
+    if env:
+        return Path(env) / "journal"
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("ctxfix")) / "journal"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def real_target(path: Path) -> Path:
+    """The file a write should land in: symlinks are written through."""
+    return Path(os.path.realpath(path))
+
+
+def write_temp_beside(target: Path, data: bytes, like: os.stat_result | None) -> Path:
+    """Write `data` to a temp file in target's directory, fsync'd, mode/owner like `like`."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".ctxfix-tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if like is not None:
+            os.chmod(tmp, like.st_mode & 0o7777)
+            with contextlib.suppress(PermissionError, AttributeError):
+                os.chown(tmp, like.st_uid, like.st_gid)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Replace `path` (through symlinks) with `data` atomically, keeping mode and owner."""
+    target = real_target(path)
+    try:
+        st: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        st = None
+    tmp = write_temp_beside(target, data, st)
+    if mode is not None:
+        os.chmod(tmp, mode)
+    os.replace(tmp, target)
+    _fsync_dir(target.parent)
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One planned file write: the text it had when planned and the text it should get."""
+
+    path: Path
+    before: bytes
+    after: bytes
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass
+class Journal:
+    id: str
+    time: str
+    command: str
+    state: str  # pending | applied | failed | rolled_back
+    files: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    ctxfix_version: str = __version__
+    version: int = JOURNAL_VERSION
+    rolled_back_at: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "id": self.id,
+            "time": self.time,
+            "command": self.command,
+            "ctxfix_version": self.ctxfix_version,
+            "state": self.state,
+            "rolled_back_at": self.rolled_back_at,
+            "files": self.files,
+            "actions": self.actions,
+        }
+
+
+class JournalStore:
+    """The directory of journals: `<dir>/<id>/journal.json` plus `<dir>/<id>/backups/`."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or default_journal_dir()
+
+    # -- locking --------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock_path = self.root / ".lock"
+        fh = open(lock_path, "a+")  # noqa: SIM115 (held for the whole block)
+        try:
+            try:
+                import fcntl
+
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except ImportError:  # Windows: best effort with an exclusive marker
+                pass
+            except BlockingIOError:
+                raise CtxfixError(
+                    str(lock_path), "another ctxfix apply or rollback is running"
+                ) from None
+            yield
+        finally:
+            fh.close()
+
+    # -- reading --------------------------------------------------------
+    def ids(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if (p / "journal.json").is_file())
+
+    def path_of(self, jid: str) -> Path:
+        if "/" in jid or "\\" in jid or jid in ("", ".", ".."):
+            raise CtxfixError(None, f"invalid journal id {jid!r}")
+        return self.root / jid / "journal.json"
+
+    def load(self, jid: str) -> Journal:
+        path = self.path_of(jid)
+        if not path.is_file():
+            raise CtxfixError(None, f"no apply with id {jid!r} in {self.root}")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CtxfixError(str(path), f"unreadable journal: {exc}") from None
+        validate_journal(data, path)
+        return Journal(
+            id=data["id"],
+            time=data["time"],
+            command=data["command"],
+            state=data["state"],
+            files=data["files"],
+            actions=data["actions"],
+            ctxfix_version=data["ctxfix_version"],
+            version=data["version"],
+            rolled_back_at=data.get("rolled_back_at"),
+        )
+
+    def last(self) -> Journal | None:
+        ids = self.ids()
+        return self.load(ids[-1]) if ids else None
+
+    def save(self, journal: Journal) -> None:
+        path = self.path_of(journal.id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, (json.dumps(journal.to_json(), indent=2) + "\n").encode())
+
+    def new_id(self) -> str:
+        now = _dt.datetime.now(_dt.UTC)
+        return now.strftime("%Y%m%dT%H%M%S") + f"-{now.microsecond:06d}-" + secrets.token_hex(3)
+
+
+def validate_journal(data: Any, path: Path) -> None:
+    """Schema check (schemas/journal.schema.json) plus the invariants the schema cannot say."""
+    import jsonschema
+
+    schema_path = Path(__file__).resolve().parent / "schemas" / "journal.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    errors = sorted(
+        jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path)
+    )
+    if errors:
+        e = errors[0]
+        key = ".".join(str(p) for p in e.absolute_path) or "(top level)"
+        raise CtxfixError(str(path), f"journal tampered with or corrupt: {key}: {e.message}")
+    jdir = path.parent.resolve()
+    for f in data["files"]:
+        backup = (jdir / f["backup"]).resolve()
+        if jdir not in backup.parents:
+            raise CtxfixError(
+                str(path), f"journal tampered with: backup {f['backup']!r} is outside {jdir}"
+            )
+        if not Path(f["path"]).is_absolute():
+            raise CtxfixError(str(path), f"journal tampered with: {f['path']!r} is not absolute")
+
+
+class Transaction:
+    """All-or-nothing write of several files, journaled for rollback."""
+
+    def __init__(
+        self,
+        store: JournalStore,
+        command: str,
+        *,
+        replace: Callable[[str | os.PathLike[str], str | os.PathLike[str]], None] = os.replace,
+    ) -> None:
+        self.store = store
+        self.command = command
+        self._replace = replace  # injectable for fault tests (a crash between replaces)
+
+    def commit(
+        self, changes: Sequence[FileChange], actions: Sequence[dict[str, Any]] = ()
+    ) -> Journal:
+        with self.store.lock():
+            return self._commit(changes, actions)
+
+    def _commit(self, changes: Sequence[FileChange], actions: Sequence[dict[str, Any]]) -> Journal:
+        jid = self.store.new_id()
+        jdir = self.store.root / jid
+        backups = jdir / "backups"
+        # 2. nothing changed since planning
+        for ch in changes:
+            target = real_target(ch.path)
+            try:
+                current = target.read_bytes()
+            except OSError as exc:
+                raise CtxfixError(str(ch.path), f"cannot read: {exc.strerror}") from None
+            if current != ch.before:
+                raise CtxfixError(
+                    str(ch.path), "changed since it was planned; nothing was written (run again)"
+                )
+        # 3. backups
+        backups.mkdir(parents=True, exist_ok=True)
+        records: list[dict[str, Any]] = []
+        for i, ch in enumerate(changes):
+            target = real_target(ch.path)
+            st = target.stat()
+            name = f"{i:03d}-{target.name}"
+            b = backups / name
+            with open(b, "wb") as fh:
+                fh.write(ch.before)
+                fh.flush()
+                os.fsync(fh.fileno())
+            records.append(
+                {
+                    "path": str(Path(os.path.abspath(ch.path))),
+                    "target": str(target),
+                    "sha256_before": sha256_bytes(ch.before),
+                    "sha256_after": sha256_bytes(ch.after),
+                    "backup": f"backups/{name}",
+                    "mode": st.st_mode & 0o7777,
+                    "reasons": list(ch.reasons),
+                }
+            )
+        journal = Journal(
+            id=jid,
+            time=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            command=self.command,
+            state="pending",
+            files=records,
+            actions=list(actions),
+        )
+        # 4. temp files
+        temps: list[tuple[Path, Path]] = []
+        try:
+            for ch in changes:
+                target = real_target(ch.path)
+                temps.append((write_temp_beside(target, ch.after, target.stat()), target))
+        except OSError as exc:
+            for tmp, _ in temps:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+            self._discard(jdir)
+            raise CtxfixError(
+                str(ch.path), f"cannot write: {exc.strerror or exc}; nothing was changed"
+            ) from None
+        self.store.save(journal)
+        # 5. replace, restoring on failure
+        done: list[int] = []
+        try:
+            for i, (tmp, target) in enumerate(temps):
+                self._replace(tmp, target)
+                done.append(i)
+        except OSError as exc:
+            for i in done:
+                atomic_write(Path(records[i]["target"]), changes[i].before)
+            for tmp, _ in temps:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+            journal.state = "failed"
+            self.store.save(journal)
+            failed = temps[len(done)][1]
+            raise CtxfixError(
+                str(failed), f"write failed ({exc.strerror or exc}); every file was restored"
+            ) from None
+        for _, target in temps:
+            _fsync_dir(target.parent)
+        journal.state = "applied"
+        self.store.save(journal)
+        return journal
+
+    @staticmethod
+    def _discard(jdir: Path) -> None:
+        import shutil
+
+        shutil.rmtree(jdir, ignore_errors=True)
+
+
+@dataclass
+class RollbackReport:
+    restored: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # "path: reason"
+    models_deleted: list[str] = field(default_factory=list)
+    models_kept: list[str] = field(default_factory=list)  # "name: reason"
+    already: bool = False
+
+
+def rollback(
+    store: JournalStore,
+    journal: Journal,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    undo_action: Callable[[dict[str, Any], bool], str | None] | None = None,
+) -> RollbackReport:
+    """Restore the files of one apply byte-identical and undo its Ollama actions.
+
+    `undo_action(action, dry_run)` returns None when the action was undone, or a
+    reason it was kept (e.g. the model's digest changed since the apply).
+    """
+    report = RollbackReport()
+    if journal.state == "rolled_back":
+        report.already = True
+        return report
+    if journal.state not in ("applied", "failed"):
+        raise CtxfixError(None, f"apply {journal.id} is {journal.state}: nothing to roll back")
+    jdir = store.path_of(journal.id).parent
+    plan: list[tuple[Path, bytes, int]] = []
+    for f in journal.files:
+        backup = jdir / f["backup"]
+        try:
+            original = backup.read_bytes()
+        except OSError:
+            raise CtxfixError(str(backup), "backup missing: cannot roll back") from None
+        if sha256_bytes(original) != f["sha256_before"]:
+            raise CtxfixError(
+                str(backup), "journal tampered with: backup does not match its recorded hash"
+            )
+        target = Path(f["path"])
+        try:
+            current = sha256_file(real_target(target))
+        except OSError:
+            current = None
+        if current == f["sha256_before"]:
+            continue  # already the original (e.g. a failed apply that was restored)
+        if current != f["sha256_after"] and not force:
+            report.refused.append(f"{target}: changed since the apply (use --force to overwrite)")
+            continue
+        plan.append((target, original, f["mode"]))
+    if report.refused and not force:
+        return report
+    with store.lock():
+        for target, original, mode in plan:
+            if not dry_run:
+                atomic_write(target, original, mode=mode)
+            report.restored.append(str(target))
+        for action in reversed(journal.actions):
+            if undo_action is None:
+                continue
+            why = undo_action(action, dry_run)
+            label = action.get("model", "?")
+            if why is None:
+                report.models_deleted.append(label)
+            else:
+                report.models_kept.append(f"{label}: {why}")
+        if not dry_run:
+            journal.state = "rolled_back"
+            journal.rolled_back_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+            store.save(journal)
+    return report

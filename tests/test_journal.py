@@ -1,0 +1,194 @@
+"""Atomic journaled writes and rollback: every fault leaves files whole."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+
+import pytest
+
+from ctxfix import journal as jmod
+from ctxfix.errors import CtxfixError
+from ctxfix.journal import FileChange, JournalStore, Transaction, atomic_write, rollback
+
+
+@pytest.fixture
+def store(tmp_path):
+    return JournalStore(tmp_path / "journal")
+
+
+def make(tmp_path, name, data: bytes, mode=0o640):
+    p = tmp_path / name
+    p.write_bytes(data)
+    os.chmod(p, mode)
+    return p
+
+
+def test_atomic_write_keeps_mode_and_writes_through_symlinks(tmp_path):
+    real = make(tmp_path, "real.json", b"{}\n", 0o600)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    atomic_write(link, b'{"a": 1}\n')
+    assert link.is_symlink()
+    assert real.read_bytes() == b'{"a": 1}\n'
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert not [p for p in tmp_path.iterdir() if "ctxfix-tmp" in p.name]
+
+
+def test_commit_and_rollback_restore_bytes(tmp_path, store):
+    a = make(tmp_path, "a.yaml", b"a: 1 # keep\r\n")
+    b = make(tmp_path, "b.json", b'\xef\xbb\xbf{"x": 2}')
+    changes = [
+        FileChange(a, a.read_bytes(), b"a: 2 # keep\r\n"),
+        FileChange(b, b.read_bytes(), b'\xef\xbb\xbf{"x": 3}'),
+    ]
+    j = Transaction(store, "ctxfix apply").commit(changes)
+    assert j.state == "applied"
+    assert a.read_bytes() == b"a: 2 # keep\r\n"
+    saved = json.loads(store.path_of(j.id).read_text())
+    assert saved["files"][0]["sha256_before"] == jmod.sha256_bytes(b"a: 1 # keep\r\n")
+    rep = rollback(store, store.load(j.id))
+    assert sorted(rep.restored) == sorted([str(a), str(b)])
+    assert a.read_bytes() == b"a: 1 # keep\r\n"
+    assert b.read_bytes() == b'\xef\xbb\xbf{"x": 2}'
+    assert stat.S_IMODE(a.stat().st_mode) == 0o640
+    assert store.load(j.id).state == "rolled_back"
+    again = rollback(store, store.load(j.id))
+    assert again.already and not again.restored
+
+
+def test_file_changed_since_planning_aborts_everything(tmp_path, store):
+    a = make(tmp_path, "a.txt", b"1")
+    b = make(tmp_path, "b.txt", b"2")
+    changes = [FileChange(a, b"1", b"10"), FileChange(b, b"2", b"20")]
+    b.write_bytes(b"user edit")
+    with pytest.raises(CtxfixError, match="changed since it was planned"):
+        Transaction(store, "x").commit(changes)
+    assert a.read_bytes() == b"1" and b.read_bytes() == b"user edit"
+    assert store.ids() == []
+
+
+def test_disk_full_while_writing_temps_changes_nothing(tmp_path, store, monkeypatch):
+    a = make(tmp_path, "a.txt", b"1")
+    b = make(tmp_path, "b.txt", b"2")
+    real = jmod.write_temp_beside
+    calls = []
+
+    def full(target, data, like):
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(target, data, like)
+
+    monkeypatch.setattr(jmod, "write_temp_beside", full)
+    with pytest.raises(CtxfixError, match="No space left on device"):
+        Transaction(store, "x").commit([FileChange(a, b"1", b"10"), FileChange(b, b"2", b"20")])
+    assert a.read_bytes() == b"1" and b.read_bytes() == b"2"
+    assert not [p for p in tmp_path.iterdir() if "ctxfix-tmp" in p.name]
+
+
+def test_failure_between_replaces_restores_the_first(tmp_path, store):
+    a = make(tmp_path, "a.txt", b"1")
+    b = make(tmp_path, "b.txt", b"2")
+    n = {"calls": 0}
+
+    def flaky(src, dst):
+        n["calls"] += 1
+        if n["calls"] == 2:
+            raise OSError(errno.EIO, "I/O error")
+        os.replace(src, dst)
+
+    tx = Transaction(store, "x", replace=flaky)
+    with pytest.raises(CtxfixError, match="every file was restored"):
+        tx.commit([FileChange(a, b"1", b"10"), FileChange(b, b"2", b"20")])
+    assert a.read_bytes() == b"1" and b.read_bytes() == b"2"
+    assert store.last().state == "failed"
+
+
+def test_unwritable_directory_is_one_line_error(tmp_path, store, monkeypatch):
+    d = tmp_path / "ro"
+    d.mkdir()
+    a = make(d, "a.txt", b"1")
+    if os.geteuid() == 0:
+        # root writes anywhere: cause the EACCES the kernel would give a user
+        def denied(target, data, like):
+            raise PermissionError(errno.EACCES, "Permission denied")
+
+        monkeypatch.setattr(jmod, "write_temp_beside", denied)
+    os.chmod(d, 0o500)
+    try:
+        with pytest.raises(CtxfixError, match="cannot write: Permission denied"):
+            Transaction(store, "x").commit([FileChange(a, b"1", b"2")])
+    finally:
+        os.chmod(d, 0o700)
+    assert a.read_bytes() == b"1"
+    assert store.ids() == []
+
+
+def test_rollback_refuses_files_changed_after_apply_unless_forced(tmp_path, store):
+    a = make(tmp_path, "a.txt", b"1")
+    j = Transaction(store, "x").commit([FileChange(a, b"1", b"2")])
+    a.write_bytes(b"edited later")
+    rep = rollback(store, store.load(j.id))
+    assert rep.refused and str(a) in rep.refused[0]
+    assert a.read_bytes() == b"edited later"
+    rep = rollback(store, store.load(j.id), force=True)
+    assert a.read_bytes() == b"1" and rep.restored == [str(a)]
+
+
+def test_rollback_dry_run_writes_nothing(tmp_path, store):
+    a = make(tmp_path, "a.txt", b"1")
+    j = Transaction(store, "x").commit([FileChange(a, b"1", b"2")])
+    rep = rollback(store, store.load(j.id), dry_run=True)
+    assert rep.restored == [str(a)] and a.read_bytes() == b"2"
+    assert store.load(j.id).state == "applied"
+
+
+def test_tampered_journal_is_refused(tmp_path, store):
+    a = make(tmp_path, "a.txt", b"1")
+    j = Transaction(store, "x").commit([FileChange(a, b"1", b"2")])
+    path = store.path_of(j.id)
+    data = json.loads(path.read_text())
+    data["files"][0]["backup"] = "backups/../../../etc/passwd"
+    path.write_text(json.dumps(data))
+    with pytest.raises(CtxfixError, match="tampered"):
+        store.load(j.id)
+    data["files"][0]["backup"] = "backups/000-a.txt"
+    path.write_text(json.dumps(data))
+    (path.parent / "backups" / "000-a.txt").write_bytes(b"evil")
+    with pytest.raises(CtxfixError, match="does not match its recorded hash"):
+        rollback(store, store.load(j.id))
+    assert a.read_bytes() == b"2"
+
+
+def test_second_apply_is_locked_out(tmp_path, store):
+    import fcntl
+
+    store.root.mkdir(parents=True)
+    with open(store.root / ".lock", "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        a = make(tmp_path, "a.txt", b"1")
+        with pytest.raises(CtxfixError, match="another ctxfix apply"):
+            Transaction(store, "x").commit([FileChange(a, b"1", b"2")])
+    assert a.read_bytes() == b"1"
+
+
+def test_undo_actions_called_in_reverse_and_kept_when_refused(tmp_path, store):
+    a = make(tmp_path, "a.txt", b"1")
+    actions = [
+        {"kind": "create", "model": "m1:1", "digest": "d1"},
+        {"kind": "create", "model": "m2:1", "digest": "d2"},
+    ]
+    j = Transaction(store, "x").commit([FileChange(a, b"1", b"2")], actions)
+    seen = []
+
+    def undo(action, dry):
+        seen.append(action["model"])
+        return None if action["model"] == "m2:1" else "digest changed since the apply"
+
+    rep = rollback(store, store.load(j.id), undo_action=undo)
+    assert seen == ["m2:1", "m1:1"]
+    assert rep.models_deleted == ["m2:1"]
+    assert rep.models_kept == ["m1:1: digest changed since the apply"]
