@@ -90,6 +90,17 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except Exception as exc:  # a bug, not bad input: one line unless debugging
+        import os
+
+        if os.environ.get("CTXFIX_DEBUG"):
+            raise
+        click.echo(
+            f"ctxfix: internal error: {type(exc).__name__}: {exc} "
+            "(set CTXFIX_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        sys.exit(2)
 
 
 import importlib.util  # noqa: E402  (after main for a fast import path)

@@ -88,8 +88,15 @@ def _agent_modules() -> list[ModuleType]:
     return list(agents.modules())
 
 
-def _agent_for_name(name: str, mods: list[ModuleType]) -> list[ModuleType]:
-    return [m for m in mods if name in getattr(m, "FILE_NAMES", ())]
+def _agent_for_path(path: Path, mods: list[ModuleType]) -> list[ModuleType]:
+    """Agents that read this file: by exact name (FILE_NAMES) or path tail (PATH_GLOBS)."""
+    out = []
+    for m in mods:
+        if path.name in getattr(m, "FILE_NAMES", ()) or any(
+            path.match(g) for g in getattr(m, "PATH_GLOBS", ())
+        ):
+            out.append(m)
+    return out
 
 
 def _classify_file(path: Path, targets: Targets, mods: list[ModuleType], explicit: bool) -> bool:
@@ -105,7 +112,7 @@ def _classify_file(path: Path, targets: Targets, mods: list[ModuleType], explici
     if name in COMPOSE_NAMES:
         targets.compose_files.append(path)
         found = True
-    for mod in _agent_for_name(name, mods):
+    for mod in _agent_for_path(path, mods):
         targets.agents.append(AgentTarget(path, mod, explicit))
         found = True
     return found

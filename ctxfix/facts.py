@@ -115,6 +115,7 @@ class Geometry:
     ssm_state_size: int | None = None
     ssm_inner_size: int | None = None
     ssm_conv_kernel: int | None = None
+    ssm_group_count: int | None = None  # `<arch>.ssm.group_count` (Mamba-2, gated delta net)
     name: str | None = None
     basename: str | None = None
     size_label: str | None = None
@@ -196,6 +197,7 @@ class AgentBinding:
     host: str | None = None  # base URL when the config names one
     context_window: Sourced[int] | None = None
     num_ctx: Sourced[int] | None = None  # num_ctx the agent sends per request
+    num_ctx_auto: bool = False  # sizes num_ctx per request to the prompt (Aider): gets native
     max_tokens: Sourced[int] | None = None
     timeout_s: Sourced[float] | None = None
     timeout_unit_s: float = 1.0

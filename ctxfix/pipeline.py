@@ -43,6 +43,8 @@ def _read_modelfiles(targets: Targets, warnings: list[Warning_]) -> list[ModelDe
 
 def _read_ggufs(targets: Targets, warnings: list[Warning_]) -> list[ModelDef]:
     """A .gguf named or found is a model definition of its own (native only)."""
+    if not targets.ggufs:
+        return []
     from ctxfix.facts import Location
     from ctxfix.sources.gguf import read_geometry
 

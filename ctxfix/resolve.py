@@ -282,6 +282,10 @@ class Resolver:
         if target is not None:
             rm = next((m for m in models if m.definition is target), None)
         served = rm.served_ctx if rm else None
+        native_val = rm.native_ctx.value if rm and rm.native_ctx else None
+        if b.api == "native" and b.num_ctx is None and b.num_ctx_auto and native_val:
+            served = Sourced(native_val, "request", b.model_ref.location,
+                             note=f"{b.agent} sizes num_ctx to each prompt (capped at native)")
         if b.api == "native" and b.num_ctx is not None:
             value = b.num_ctx.value
             native = rm.native_ctx.value if rm and rm.native_ctx else None

@@ -1,0 +1,134 @@
+"""Small helpers shared by the agent readers (keep this module tiny).
+
+Why: every reader turns "value at key path P of document D" into a
+`Sourced` with the file, line, column and display key, parses the same
+inline suppression comments, and tolerates the same sloppy numbers
+("131072", 131072.0). Doing it once keeps locations and casts identical
+across agents, which the report and the fixer rely on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from ctxfix.facts import KeyPath, Location, Sourced, format_key_path
+
+if TYPE_CHECKING:
+    from ctxfix.edits.document import Document
+
+T = TypeVar("T")
+
+OLLAMA_PORT = 11434
+
+_IGNORE_RE = re.compile(r"ctxfix:\s*ignore\[([A-Za-z0-9_,\s]*)\]")
+
+
+def binding_value(
+    doc: Document, path: KeyPath, cast: Callable[[Any], T | None]
+) -> Sourced[T] | None:
+    """The value at `path` cast with `cast`, located in `doc`; None when absent or uncastable."""
+    raw = doc.get(path)
+    if raw is None:
+        return None
+    value = cast(raw)
+    if value is None:
+        return None
+    pos = doc.locate(path)
+    line, col = pos if pos is not None else (None, None)
+    return Sourced(value, "agent", Location(str(doc.path), line, col, key=format_key_path(path)))
+
+
+def inline_ignores(text: str) -> frozenset[str]:
+    """Codes named in `ctxfix: ignore[CTX202,CTX301]` comments anywhere in the file."""
+    codes: set[str] = set()
+    for m in _IGNORE_RE.finditer(text):
+        codes.update(c.strip().upper() for c in m.group(1).split(",") if c.strip())
+    return frozenset(codes)
+
+
+def to_int(value: Any) -> int | None:
+    """An integer from 131072, 131072.0 or "131072" (configs quote numbers); else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        s = value.strip().replace("_", "")
+        if re.fullmatch(r"[+-]?\d+", s):
+            return int(s)
+    return None
+
+
+def to_float(value: Any) -> float | None:
+    """A number of seconds/milliseconds from 300, 300.5 or "300"; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().replace("_", ""))
+        except ValueError:
+            return None
+    return None
+
+
+def to_str(value: Any) -> str | None:
+    """A non-empty string, else None."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def is_ollama_url(url: str | None) -> bool:
+    """True when a base URL points at Ollama's default port 11434."""
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        return parts.port == OLLAMA_PORT
+    except ValueError:
+        return False
+
+
+def api_for_url(url: str | None, default: str = "openai") -> str:
+    """ "openai" when the base URL ends in /v1 (OpenAI-compatible API), "native" when it
+    names the server root or /api, `default` when there is no URL."""
+    if not url:
+        return default
+    path = urlsplit(url if "://" in url else f"http://{url}").path.rstrip("/")
+    if path.endswith("/v1"):
+        return "openai"
+    return "native"
+
+
+def location(doc: Document, path: KeyPath) -> Location:
+    """Where the value at `path` is written in `doc` (line/col None when absent)."""
+    pos = doc.locate(path)
+    line, col = pos if pos is not None else (None, None)
+    return Location(str(doc.path), line, col, key=format_key_path(path))
+
+
+def key_location(doc: Document, path: KeyPath) -> Location:
+    """Where the *key* of the entry at `path` is written (for refs that are mapping keys)."""
+    pos = doc.locate_key(path)
+    line, col = pos if pos is not None else (None, None)
+    return Location(str(doc.path), line, col, key=format_key_path(path))
+
+
+def default(
+    value: T, note: str, doc: Document | None = None, path: KeyPath | None = None
+) -> Sourced[T]:
+    """An agent's documented default for an unset value, keyed where it would be written."""
+    loc = Location(str(doc.path), key=format_key_path(path)) if doc is not None and path else None
+    return Sourced(value, "default", loc, note=note)
+
+
+def is_v1_url(url: str | None) -> bool:
+    """True when a base URL ends in /v1 (the OpenAI-compatible API, which ignores num_ctx)."""
+    return isinstance(url, str) and urlsplit(url if "://" in url else f"http://{url}").path.rstrip(
+        "/"
+    ).endswith("/v1")

@@ -1,0 +1,139 @@
+"""Crush (`crush.json`, `.crush.json`, `~/.config/crush/crush.json`).
+
+Why: Crush talks to Ollama as a custom OpenAI-compatible provider (`/v1`),
+so it cannot set num_ctx; it plans with each model's `context_window`, which
+must match the served context or prompts are silently truncated.
+
+Format (verified in charmbracelet/crush `internal/config/config.go` and
+`internal/config/load.go`):
+
+- `providers.<id>`: `type` ("openai", newer "openai-compat"; empty means
+  openai), `base_url`, `api_key`, `models[]` of catwalk models:
+  `{id, name, context_window, default_max_tokens}`;
+- `models.large` / `models.small`: `{model, provider, max_tokens}`; a
+  positive `max_tokens` there overrides the model's `default_max_tokens`.
+- Files, later ones overriding earlier: `$XDG_CONFIG_HOME/crush/crush.json`
+  (default `~/.config`), `$XDG_DATA_HOME/crush/crush.json` (default
+  `~/.local/share`, written by the UI), then `crush.json` and `.crush.json`
+  in the working directory. Plain JSON (`encoding/json`).
+- No request timeout key exists in ProviderConfig: timeout stays unset.
+
+A binding per model of every provider named "ollama" or whose base URL is on
+port 11434.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ctxfix.facts import AgentBinding, KeyPath
+from ctxfix.names import canonical
+from ctxfix.sources.agents._common import (
+    api_for_url,
+    binding_value,
+    inline_ignores,
+    is_ollama_url,
+    to_int,
+    to_str,
+)
+
+AGENT = "crush"
+FILE_NAMES: tuple[str, ...] = ("crush.json", ".crush.json")
+
+
+def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
+    """Global config and the UI's data-dir config, honouring XDG_CONFIG_HOME/XDG_DATA_HOME."""
+    cfg = env.get("XDG_CONFIG_HOME")
+    data = env.get("XDG_DATA_HOME")
+    paths = [
+        (Path(cfg).expanduser() if cfg else home / ".config") / "crush" / "crush.json",
+        (Path(data).expanduser() if data else home / ".local" / "share") / "crush" / "crush.json",
+    ]
+    local = env.get("LOCALAPPDATA")
+    if local:
+        paths.append(Path(local) / "crush" / "crush.json")
+    return paths
+
+
+def detect(path: Path, data: Any) -> bool:
+    """Crush's schema URL, a `providers` map of provider objects, or `models.large/small`."""
+    if not isinstance(data, dict):
+        return False
+    schema = data.get("$schema")
+    if isinstance(schema, str) and "crush" in schema:
+        return True
+    providers = data.get("providers")
+    if isinstance(providers, dict) and any(
+        isinstance(p, dict) and ("base_url" in p or isinstance(p.get("models"), list))
+        for p in providers.values()
+    ):
+        return True
+    models = data.get("models")
+    return isinstance(models, dict) and bool({"large", "small"} & models.keys())
+
+
+def read(path: Path, text: str | None = None) -> list[AgentBinding]:
+    """One binding per model of each Ollama provider."""
+    from ctxfix.edits.document import load_document
+
+    path = Path(path)
+    doc = load_document(path, text)
+    if not detect(path, doc.data):
+        return []
+    suppressed = inline_ignores(doc.text)
+    providers = doc.get(("providers",))
+    if not isinstance(providers, dict):
+        return []
+    selected = doc.get(("models",))
+    selected = selected if isinstance(selected, dict) else {}
+
+    out: list[AgentBinding] = []
+    for pid, prov in providers.items():
+        if not isinstance(prov, dict) or prov.get("disable") is True:
+            continue
+        url = to_str(prov.get("base_url"))
+        if pid != "ollama" and not is_ollama_url(url):
+            continue
+        models = prov.get("models")
+        for i, m in enumerate(models if isinstance(models, list) else []):
+            if not isinstance(m, dict) or to_str(m.get("id")) is None:
+                continue
+            base: KeyPath = ("providers", pid, "models", i)
+            model_ref = binding_value(doc, (*base, "id"), to_str)
+            assert model_ref is not None
+            max_tokens = binding_value(doc, (*base, "default_max_tokens"), to_int)
+            max_path: KeyPath = (*base, "default_max_tokens")
+            for kind, sel in selected.items():
+                if (
+                    isinstance(sel, dict)
+                    and sel.get("provider") == pid
+                    and sel.get("model") == m["id"]
+                    and (to_int(sel.get("max_tokens")) or 0) > 0
+                ):
+                    max_path = ("models", kind, "max_tokens")
+                    max_tokens = binding_value(doc, max_path, to_int)
+                    break
+            out.append(
+                AgentBinding(
+                    agent=AGENT,
+                    file=str(doc.path),
+                    model_ref=model_ref,
+                    model=canonical(model_ref.value),
+                    api=api_for_url(url),
+                    host=url,
+                    context_window=binding_value(doc, (*base, "context_window"), to_int),
+                    num_ctx=None,
+                    max_tokens=max_tokens,
+                    timeout_s=None,
+                    edit_paths={
+                        "model_ref": (*base, "id"),
+                        "context_window": (*base, "context_window"),
+                        "max_tokens": max_path,
+                    },
+                    format=doc.fmt,
+                    suppressed=suppressed,
+                )
+            )
+    return out

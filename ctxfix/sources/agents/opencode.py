@@ -1,0 +1,168 @@
+"""opencode: `opencode.json` / `opencode.jsonc` (JSON with comments).
+
+Why: opencode reaches Ollama through an AI-SDK provider; with the usual
+`@ai-sdk/openai-compatible` package and a `/v1` base URL no num_ctx can be
+set per request, so the window it plans for (`limit.context`) must match
+what the model serves. Upstream facts (sst/opencode
+`packages/opencode/src/config/config.ts`, opencode.ai/docs/providers):
+
+- `provider.<id>`: `npm`, `options.baseURL`, `options.timeout` (ms, default
+  300000, `false` disables), `models.<modelId>`: `name`, `limit.context`,
+  `limit.output`, `options` (passed to the SDK).
+- Model refs `<providerId>/<modelId>` in `model`, `small_model`,
+  `agent.<name>.model`, `mode.<name>.model`.
+- Config: `$OPENCODE_CONFIG`, `$XDG_CONFIG_HOME/opencode/opencode.json(c)` (or
+  `~/.config/...`), project `opencode.json(c)` and `.opencode/opencode.json(c)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ctxfix.facts import AgentBinding, KeyPath, Sourced
+from ctxfix.names import canonical
+from ctxfix.sources.agents._common import (
+    binding_value,
+    default,
+    inline_ignores,
+    is_ollama_url,
+    is_v1_url,
+    key_location,
+    location,
+    to_float,
+    to_int,
+)
+
+AGENT = "opencode"
+FILE_NAMES: tuple[str, ...] = ("opencode.json", "opencode.jsonc")
+
+DEFAULT_TIMEOUT_MS = 300000.0
+_DEFAULT_HOST = "http://localhost:11434/v1"
+
+
+def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
+    """`$OPENCODE_CONFIG`, then the XDG config dir copies."""
+    out: list[Path] = []
+    if env.get("OPENCODE_CONFIG"):
+        out.append(Path(env["OPENCODE_CONFIG"]).expanduser())
+    xdg = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
+    out += [xdg / "opencode" / n for n in ("opencode.json", "opencode.jsonc", "config.json")]
+    return out
+
+
+def detect(path: Path, data: Any) -> bool:
+    """opencode's `$schema` URL, or a `provider` mapping of provider objects."""
+    if not isinstance(data, dict):
+        return False
+    schema = data.get("$schema")
+    if isinstance(schema, str) and "opencode.ai" in schema:
+        return True
+    prov = data.get("provider")
+    return isinstance(prov, dict) and all(isinstance(v, dict) for v in prov.values()) and bool(prov)
+
+
+def _is_ollama(pid: str, prov: Any) -> bool:
+    if pid.lower() == "ollama":
+        return True
+    if not isinstance(prov, dict):
+        return False
+    opts = prov.get("options") if isinstance(prov.get("options"), dict) else {}
+    return is_ollama_url(opts.get("baseURL")) or "ollama" in str(prov.get("npm", "")).lower()
+
+
+def _refs(doc: Any) -> Iterator[tuple[str, KeyPath]]:
+    for key in ("model", "small_model"):
+        if isinstance(doc.get((key,)), str):
+            yield doc.get((key,)), (key,)
+    for section in ("agent", "mode"):
+        block = doc.get((section,))
+        if isinstance(block, dict):
+            for name, conf in block.items():
+                if isinstance(conf, dict) and isinstance(conf.get("model"), str):
+                    yield conf["model"], (section, name, "model")
+
+
+def read(path: Path, text: str | None = None) -> list[AgentBinding]:
+    from ctxfix.edits import load_document
+
+    doc = load_document(path, text)
+    if not detect(path, doc.data):
+        return []
+    suppressed = inline_ignores(doc.text)
+    providers = doc.get(("provider",)) or {}
+    refs: dict[tuple[str, str], tuple[str, KeyPath]] = {}
+    for ref, ref_path in _refs(doc):
+        if "/" in ref:
+            pid, mid = ref.split("/", 1)
+            refs.setdefault((pid, mid), (ref, ref_path))
+    pairs: list[tuple[str, str]] = []
+    for pid, prov in providers.items() if isinstance(providers, dict) else []:
+        if _is_ollama(pid, prov) and isinstance(prov.get("models"), dict):
+            pairs += [(pid, mid) for mid in prov["models"]]
+    pairs += [p for p in refs if p not in pairs and _is_ollama(p[0], providers.get(p[0]))]
+    out = []
+    for pid, mid in pairs:
+        if (pid, mid) in refs:
+            ref, ref_path = refs[(pid, mid)]
+            model_ref = Sourced(ref, "agent", location(doc, ref_path))
+        else:
+            ref_path = ("provider", pid, "models", mid)
+            model_ref = Sourced(mid, "agent", key_location(doc, ref_path))
+        out.append(_binding(doc, pid, mid, model_ref, ref_path, suppressed))
+    return out
+
+
+def _binding(
+    doc: Any,
+    pid: str,
+    mid: str,
+    model_ref: Sourced[str],
+    ref_path: KeyPath,
+    suppressed: frozenset[str],
+) -> AgentBinding:
+    pbase: KeyPath = ("provider", pid)
+    mbase: KeyPath = (*pbase, "models", mid)
+    prov = doc.get(pbase) if isinstance(doc.get(pbase), dict) else {}
+    opts = prov.get("options") if isinstance(prov.get("options"), dict) else {}
+    base = opts.get("baseURL") if isinstance(opts.get("baseURL"), str) else None
+    npm = str(prov.get("npm", "")).lower()
+    native = "ollama-ai-provider" in npm and not is_v1_url(base)
+
+    timeout_path: KeyPath = (*pbase, "options", "timeout")
+    raw_timeout = doc.get(timeout_path)
+    timeout: Sourced[float] | None
+    if raw_timeout is False:
+        timeout = None  # timeout disabled
+    else:
+        ms = binding_value(doc, timeout_path, to_float)
+        if ms is None:
+            ms = default(
+                DEFAULT_TIMEOUT_MS, "opencode default provider timeout (ms)", doc, timeout_path
+            )
+        timeout = Sourced(ms.value / 1000.0, ms.source, ms.location, note=ms.note)
+
+    num_ctx = binding_value(doc, (*mbase, "options", "num_ctx"), to_int)
+    return AgentBinding(
+        agent=AGENT,
+        file=str(doc.path),
+        model_ref=model_ref,
+        model=canonical(mid),
+        api="native" if native else "openai",
+        host=base or (_DEFAULT_HOST if pid.lower() == "ollama" else None),
+        context_window=binding_value(doc, (*mbase, "limit", "context"), to_int),
+        num_ctx=num_ctx,
+        max_tokens=binding_value(doc, (*mbase, "limit", "output"), to_int),
+        timeout_s=timeout,
+        timeout_unit_s=0.001,
+        edit_paths={
+            "model_ref": ref_path,
+            "context_window": (*mbase, "limit", "context"),
+            "max_tokens": (*mbase, "limit", "output"),
+            "num_ctx": (*mbase, "options", "num_ctx"),
+            "timeout": timeout_path,
+        },
+        format=doc.fmt,
+        suppressed=suppressed,
+    )

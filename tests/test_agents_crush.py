@@ -1,0 +1,95 @@
+"""Crush crush.json reader: custom Ollama providers and selected-model overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ctxfix.errors import CtxfixError
+from ctxfix.sources.agents import crush
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures" / "configs" / "crush"
+MAIN = FIX / "crush.json"
+
+
+def test_every_model_of_the_ollama_provider_is_a_binding():
+    got = [(b.model, b.model_ref.location.key) for b in crush.read(MAIN)]
+    # LM Studio on :1234 is not Ollama
+    assert got == [
+        ("qwen3-coder:30b", "providers.ollama.models[0].id"),
+        ("devstral:24b", "providers.ollama.models[1].id"),
+    ]
+
+
+def test_binding_values_and_locations():
+    b = crush.read(MAIN)[0]
+    assert (b.agent, b.api, b.host, b.format) == (
+        "crush",
+        "openai",
+        "http://localhost:11434/v1/",
+        "json",
+    )
+    assert (b.model_ref.location.line, b.model_ref.location.col) == (11, 17)
+    assert (b.context_window.value, b.context_window.location.line) == (256000, 12)
+    assert b.num_ctx is None and b.timeout_s is None
+    assert b.edit_paths["context_window"] == ("providers", "ollama", "models", 0, "context_window")
+
+
+def test_selected_model_max_tokens_overrides_the_default():
+    large, small = crush.read(MAIN)
+    assert (large.max_tokens.value, large.max_tokens.location.key) == (
+        16384,
+        "models.large.max_tokens",
+    )
+    assert large.edit_paths["max_tokens"] == ("models", "large", "max_tokens")
+    # models.small sets no max_tokens: the model's default_max_tokens applies
+    assert (small.max_tokens.value, small.max_tokens.location.line) == (8192, 19)
+
+
+def test_custom_provider_id_on_port_11434():
+    (b,) = crush.read(FIX / "project" / ".crush.json")
+    assert (b.model, b.host, b.context_window.value, b.max_tokens.value) == (
+        "gpt-oss:120b",
+        "http://192.168.1.20:11434/v1",
+        131072,
+        32768,
+    )
+
+
+def test_disabled_provider_is_skipped():
+    text = (
+        '{"providers": {"ollama": {"disable": true, "base_url": "http://localhost:11434/v1",'
+        ' "models": [{"id": "qwen3:8b", "context_window": 32768}]}}}'
+    )
+    assert crush.read(MAIN, text) == []
+
+
+def test_opencode_json_is_not_crush():
+    text = """{
+  "$schema": "https://opencode.ai/config.json",
+  "model": "ollama/qwen3:8b",
+  "provider": { "ollama": { "npm": "@ai-sdk/openai-compatible",
+    "options": { "baseURL": "http://localhost:11434/v1" },
+    "models": { "qwen3:8b": { "limit": { "context": 32768, "output": 8192 } } } } }
+}"""
+    assert not crush.detect(MAIN, {"$schema": "https://opencode.ai/config.json"})
+    assert crush.read(FIX / "opencode.json", text) == []
+
+
+def test_user_paths_honour_xdg(tmp_path):
+    assert crush.user_paths({}, tmp_path) == [
+        tmp_path / ".config" / "crush" / "crush.json",
+        tmp_path / ".local" / "share" / "crush" / "crush.json",
+    ]
+    assert crush.user_paths({"XDG_CONFIG_HOME": "/c", "XDG_DATA_HOME": "/d"}, tmp_path) == [
+        Path("/c/crush/crush.json"),
+        Path("/d/crush/crush.json"),
+    ]
+
+
+def test_malformed_json_names_file_line_and_column():
+    text = '{\n  "providers": {\n    "ollama": { "base_url" "x" }\n  }\n}\n'
+    with pytest.raises(CtxfixError) as exc:
+        crush.read(MAIN, text)
+    assert exc.value.where == f"{MAIN}:3:28"
