@@ -1,0 +1,359 @@
+"""One structured config file, parsed for reading and edited byte-surgically.
+
+Why: ctxfix both *reports* values ("contextWindow is 131072 at
+openclaw.json:14:22") and *fixes* them, and a fix the user can trust must
+change only the bytes of the values it targets. Re-dumping a parsed document
+loses comments, quoting, trailing commas, hex literals and indentation, so no
+backend here ever re-serialises a whole document. Each format backend
+(`jsonish`, `yaml_doc`, `toml_doc`) parses text into a small *span tree*
+(`Node`: where every value and key sits in the text) plus plain Python data;
+`Document` walks key paths over that tree, and an edit is a splice of new
+bytes into one span followed by a re-parse that checks the result.
+
+Offsets in the tree are character offsets into `Document.text` (a str), so
+CRLF line endings and a UTF-8 BOM survive untouched; line/column numbers are
+1-based and count characters (the BOM is not counted as a column).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ctxfix.errors import CtxfixError
+from ctxfix.facts import KeyPath, format_key_path
+
+FORMATS = ("json", "jsonc", "json5", "yaml", "toml")
+Scalar = int | float | str | bool
+
+_SUFFIX_FMT = {
+    ".json": "json",
+    ".jsonc": "jsonc",
+    ".json5": "json5",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+    ".toml": "toml",
+}
+
+
+@dataclass
+class Node:
+    """A value in the text: where it is, and how it is written.
+
+    `kind` is "map", "seq" or "scalar". `start`/`end` delimit the value's own
+    characters (for a scalar: exactly the bytes to replace; anchors and tags in
+    YAML are outside the span). `style` is backend-specific ("dq", "sq",
+    "ident", "hex", "plain", "block", ...). `flow` marks inline `{}`/`[]`
+    containers in YAML and TOML inline tables/arrays. `merges` holds YAML
+    merge-key (`<<`) sources in priority order.
+    """
+
+    kind: str
+    start: int
+    end: int
+    style: str = ""
+    flow: bool = False
+    entries: list[Entry] = field(default_factory=list)
+    items: list[Node] = field(default_factory=list)
+    merges: list[Node] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def entry(self, key: str) -> Entry | None:
+        """The entry for `key` written in this mapping (last one wins, as parsers do)."""
+        found = None
+        for e in self.entries:
+            if e.key == key:
+                found = e
+        return found
+
+
+@dataclass
+class Entry:
+    """One `key: value` pair of a mapping, with the key's own span."""
+
+    key: str
+    start: int
+    end: int
+    value: Node
+    style: str = ""
+
+
+class Backend(Protocol):
+    """What a format module provides (see jsonish.py, yaml_doc.py, toml_doc.py)."""
+
+    def parse(self, text: str, where: str) -> tuple[Any, Node]: ...
+
+    def render_scalar(self, text: str, node: Node, value: Scalar) -> str: ...
+
+    def insert(
+        self, text: str, root: Node, parent: Node, keys: list[str], value: Scalar
+    ) -> tuple[int, int, str]: ...
+
+
+def _backend(fmt: str) -> Backend:
+    if fmt in ("json", "jsonc", "json5"):
+        from ctxfix.edits import jsonish
+
+        return jsonish  # type: ignore[return-value]
+    if fmt == "yaml":
+        from ctxfix.edits import yaml_doc
+
+        return yaml_doc  # type: ignore[return-value]
+    if fmt == "toml":
+        from ctxfix.edits import toml_doc
+
+        return toml_doc  # type: ignore[return-value]
+    raise CtxfixError(None, f"unknown document format {fmt!r} (expected one of {FORMATS})")
+
+
+def guess_format(path: Path) -> str:
+    """Format from the file suffix; unknown suffixes are treated as JSON5-ish JSON."""
+    return _SUFFIX_FMT.get(path.suffix.lower(), "json")
+
+
+def offset_to_line_col(
+    text: str, offset: int, line_starts: list[int] | None = None
+) -> tuple[int, int]:
+    """1-based (line, column) of a character offset; a leading BOM is not a column."""
+    starts = line_starts if line_starts is not None else _line_starts(text)
+    i = bisect.bisect_right(starts, offset) - 1
+    col = offset - starts[i] + 1
+    if i == 0 and text.startswith("\ufeff"):
+        col -= 1
+    return i + 1, max(col, 1)
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    pos = text.find("\n")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = text.find("\n", pos + 1)
+    return starts
+
+
+class Document:
+    """A parsed config file that can report positions and take surgical edits.
+
+    `data` is plain Python for the *current* text (YAML anchors/aliases and
+    merge keys resolved, TOML as plain dicts). `set()` splices new bytes into
+    `text` and re-parses, so `data`, `locate()` and `get()` always describe
+    `text`. `original` is the text as loaded (for diffs).
+    """
+
+    def __init__(self, path: Path, text: str, fmt: str) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.original = text
+        self.text = text
+        self._backend = _backend(fmt)
+        self._reparse()
+
+    # -- reading -----------------------------------------------------------
+
+    def _reparse(self) -> None:
+        self.data, self._root = self._backend.parse(self.text, str(self.path))
+        self._starts = _line_starts(self.text)
+
+    def _pos(self, offset: int) -> tuple[int, int]:
+        return offset_to_line_col(self.text, offset, self._starts)
+
+    def get(self, path: KeyPath, default: Any = None) -> Any:
+        """The plain value at `path`, or `default` when any step is missing."""
+        cur = self.data
+        for part in path:
+            if isinstance(part, int) and isinstance(cur, list) and not isinstance(part, bool):
+                if not -len(cur) <= part < len(cur):
+                    return default
+                cur = cur[part]
+            elif isinstance(cur, dict) and part in cur:
+                cur = cur[part]
+            else:
+                return default
+        return cur
+
+    def _walk(self, path: KeyPath) -> tuple[Node | None, Entry | None]:
+        """The node at `path` and the entry that holds it (None, None when absent)."""
+        node: Node | None = self._root
+        entry: Entry | None = None
+        for part in path:
+            if node is None:
+                return None, None
+            if node.kind == "seq" and isinstance(part, int) and not isinstance(part, bool):
+                if not -len(node.items) <= part < len(node.items):
+                    return None, None
+                node, entry = node.items[part], None
+            elif node.kind == "map" and isinstance(part, str):
+                entry = _lookup(node, part)
+                if entry is None:
+                    return None, None
+                node = entry.value
+            else:
+                return None, None
+        return node, entry
+
+    def locate(self, path: KeyPath) -> tuple[int, int] | None:
+        """1-based (line, col) where the value at `path` is written; None if absent.
+
+        A YAML value reached through a merge key (`<<: *base`) is located where
+        the anchored mapping writes it; an alias (`*x`) is located at the alias.
+        """
+        node, _ = self._walk(path)
+        return None if node is None else self._pos(node.start)
+
+    def locate_key(self, path: KeyPath) -> tuple[int, int] | None:
+        """1-based (line, col) of the key of the mapping entry at `path`."""
+        if not path or not isinstance(path[-1], str):
+            return None
+        node, entry = self._walk(path)
+        if node is None or entry is None:
+            return None
+        return self._pos(entry.start)
+
+    def span(self, path: KeyPath) -> tuple[int, int] | None:
+        """Character offsets [start, end) of the value at `path` in `text`."""
+        node, _ = self._walk(path)
+        return None if node is None else (node.start, node.end)
+
+    def render(self) -> str:
+        return self.text
+
+    # -- editing -----------------------------------------------------------
+
+    def set(self, path: KeyPath, value: Scalar) -> None:
+        """Write `value` at `path`, changing only that value's bytes.
+
+        The new literal keeps the old one's style where the type allows it
+        (quote character, hex, `True` vs `true`). A missing key is inserted in
+        the style of its siblings; missing intermediate mappings are created.
+        Going through a missing list index or through a scalar is an error.
+        """
+        if not path:
+            raise CtxfixError(str(self.path), "cannot replace the whole document")
+        where = f"{self.path}: {format_key_path(path)}"
+        parent = self._root
+        i = 0
+        while i < len(path):
+            part = path[i]
+            here = format_key_path(path[:i]) or "the document root"
+            if parent.kind == "seq":
+                if not isinstance(part, int) or isinstance(part, bool):
+                    raise CtxfixError(where, f"{here} is a list, not a mapping")
+                if not -len(parent.items) <= part < len(parent.items):
+                    raise CtxfixError(where, f"list {here} has no item {part}")
+                parent = parent.items[part]
+            elif parent.kind == "map":
+                if not isinstance(part, str):
+                    raise CtxfixError(where, f"{here} is a mapping, not a list")
+                e = parent.entry(part)
+                if e is None:
+                    if i < len(path) - 1 and _lookup(parent, part) is not None:
+                        raise CtxfixError(
+                            where,
+                            f"{format_key_path(path[: i + 1])} comes from a YAML merge key"
+                            " (<<); edit the anchored mapping or set the whole value",
+                        )
+                    break  # missing (or only inherited through <<): insert here
+                parent = e.value
+            else:
+                raise CtxfixError(where, f"{here} is a single value, not a mapping")
+            i += 1
+        if i == len(path):
+            if parent.kind != "scalar":
+                raise CtxfixError(where, f"is a {_kind_name(parent)}, not a single value")
+            try:
+                new = self._backend.render_scalar(self.text, parent, value)
+            except CtxfixError as exc:
+                raise CtxfixError(where, exc.problem) from None
+            self._splice(parent.start, parent.end, new, path, value)
+            return
+        rest = path[i:]
+        if any(not isinstance(p, str) for p in rest):
+            raise CtxfixError(where, "cannot create list items that do not exist")
+        try:
+            start, end, new = self._backend.insert(
+                self.text, self._root, parent, [str(p) for p in rest], value
+            )
+        except CtxfixError as exc:
+            raise CtxfixError(where, exc.problem) from None
+        self._splice(start, end, new, path, value)
+
+    def _splice(self, start: int, end: int, new: str, path: KeyPath, value: Scalar) -> None:
+        old_text = self.text
+        self.text = old_text[:start] + new + old_text[end:]
+        try:
+            self._reparse()
+        except CtxfixError as exc:
+            self.text = old_text
+            self._reparse()
+            raise CtxfixError(
+                f"{self.path}: {format_key_path(path)}",
+                f"edit would make the file invalid ({exc.problem}); left unchanged",
+            ) from None
+        got = self.get(path, _MISSING)
+        if not _same(got, value):
+            self.text = old_text
+            self._reparse()
+            raise CtxfixError(
+                f"{self.path}: {format_key_path(path)}",
+                f"edit did not read back as {value!r} (got {got!r}); left unchanged",
+            )
+
+
+_MISSING = object()
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True  # NaN
+    return type(a) is type(b) and a == b
+
+
+def _kind_name(node: Node) -> str:
+    return {"map": "mapping", "seq": "list"}.get(node.kind, "value")
+
+
+def _lookup(node: Node, key: str) -> Entry | None:
+    """Entry for `key` in a mapping, following YAML merge keys (own keys win)."""
+    e = node.entry(key)
+    if e is not None:
+        return e
+    for src in node.merges:
+        if src.kind == "map":
+            e = _lookup(src, key)
+            if e is not None:
+                return e
+    return None
+
+
+def load_document(path: Path, text: str | None = None, fmt: str | None = None) -> Document:
+    """Parse `path` (or `text` given for it) as `fmt` (guessed from the suffix when None).
+
+    Unreadable or malformed input raises a one-line `CtxfixError`
+    ("path:line:col", reason). A `.json` file is parsed as JSON first; if it
+    is not strict JSON it is read with JSON5 rules (comments, trailing commas,
+    unquoted keys), and `fmt` becomes "jsonc" or "json5" accordingly.
+    """
+    path = Path(path)
+    if text is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise CtxfixError(str(path), f"cannot read: {exc.strerror or exc}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CtxfixError(
+                f"{path}", f"not UTF-8 text (byte offset {exc.start}: {exc.reason})"
+            ) from None
+    if fmt is None:
+        fmt = guess_format(path)
+    if fmt not in FORMATS:
+        raise CtxfixError(str(path), f"unknown format {fmt!r} (expected one of {FORMATS})")
+    if fmt == "json":
+        from ctxfix.edits.jsonish import flavour
+
+        fmt = flavour(text)
+    return Document(path, text, fmt)
