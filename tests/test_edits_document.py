@@ -148,3 +148,12 @@ def test_importing_edits_does_not_import_format_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_json_truncated_at_eof_points_at_the_end(tmp_path):
+    p = tmp_path / "cut.json"
+    p.write_text('{\n  "a": 1,\n  "b": [1,\n')
+    with pytest.raises(CtxfixError) as exc:
+        load_document(p)
+    assert str(exc.value).startswith(f"{p}:4:1: ")
+    assert "EOF" in str(exc.value)

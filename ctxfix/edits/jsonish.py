@@ -41,10 +41,14 @@ def _error(text: str, where: str, exc: Exception) -> CtxfixError:
         ln.strip() for ln in msg.splitlines() if ln.strip() and not ln.strip().startswith(skip)
     ]
     msg = lines[0] if lines else "invalid JSON"
+    at = re.search(r"at: line \d+ column \d+ \(char (\d+)\)", msg)
     msg = re.sub(r"\s*at: line \d+ column \d+ \(char \d+\)", "", msg)
     index = getattr(exc, "index", None)
+    if at is not None:  # the message's own offset is right even where .index is 0 (EOF)
+        index = int(at.group(1))
+    bom = 1 if text.startswith(_BOM) else 0
     if isinstance(index, int):
-        line, col = offset_to_line_col(text, index + (1 if text.startswith(_BOM) else 0))
+        line, col = offset_to_line_col(text, min(index + bom, len(text)))
     else:
         line, col = 1, 1
     return CtxfixError(f"{where}:{line}:{col}", msg)
