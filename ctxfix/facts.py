@@ -19,6 +19,8 @@ Source tags used in `Sourced.source` (stable; they appear in JSON reports):
   agent      an agent config value
   request    num_ctx an agent sends per request
   measured   measured on a live server
+  detected   detected on this machine (memory budget)
+  memory     lowered to fit the memory budget
 """
 
 from __future__ import annotations

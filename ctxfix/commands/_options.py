@@ -101,7 +101,7 @@ def _parse_memory(value: Any, where: str) -> int:
     try:
         from ctxfix.budget import parse_size
 
-        return parse_size(str(value))
+        return parse_size(str(value), where=where)
     except (ValueError, ImportError) as exc:
         raise CtxfixError(where, f"invalid memory size {value!r}: {exc}") from None
 

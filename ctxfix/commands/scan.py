@@ -61,7 +61,10 @@ def scan(
         ignore=split_codes(ignore),
         measure_prefill=measure_prefill,
     )
-    result = pipeline.scan(settings)
+    from ctxfix.progress import Progress
+
+    with Progress.for_stderr() as progress:
+        result = pipeline.scan(settings, progress=progress)
     for w in result.world.warnings:
         click.echo(f"ctxfix: warning: {w}", err=True)
     use_color = _use_color(color, output)

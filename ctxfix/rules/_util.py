@@ -21,9 +21,19 @@ def src(s: Sourced | None) -> str:
 def model_location(m: ResolvedModel) -> Location:
     """Where to point a model finding: the num_ctx line if any, else the definition."""
     d = m.definition
+    if d.origin == "store":  # the manifest names the model; the params blob is a hash
+        return Location(d.location.file, key="num_ctx")
     if d.num_ctx is not None and d.num_ctx.location is not None:
         return d.num_ctx.location
     return d.location
+
+
+def display_name(m: ResolvedModel) -> str:
+    """How a finding names a model: its name, or for a Modelfile what it builds FROM."""
+    d = m.definition
+    if d.origin == "modelfile":
+        return f"the Modelfile (FROM {d.parent})" if d.parent else "the Modelfile"
+    return d.name
 
 
 def model_data(m: ResolvedModel, **extra: object) -> dict[str, object]:
@@ -38,11 +48,12 @@ def model_data(m: ResolvedModel, **extra: object) -> dict[str, object]:
     return data
 
 
-def target_ctx(m: ResolvedModel, requested: int | None) -> int | None:
-    """What a fix would raise the context to: --target-ctx, else native."""
-    if requested:
-        return requested
-    return m.native_ctx.value if m.native_ctx else None
+def target_ctx(m: ResolvedModel, world) -> int | None:  # world: World
+    """What a fix would raise the context to (see ctxfix.target)."""
+    from ctxfix.target import target_for
+
+    t = target_for(m, world)
+    return t.value if t else None
 
 
 def binding_location(rb, key: str) -> Location:  # rb: ResolvedBinding

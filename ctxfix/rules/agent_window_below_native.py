@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import binding_data, binding_location, n
+from ctxfix.rules._util import binding_data, binding_location, n, target_ctx
 from ctxfix.world import World
 
 CODE = "CTX202"
@@ -56,7 +56,7 @@ def check(world: World) -> Iterator[Finding]:
             ),
             model=b.model,
             location=binding_location(rb, "context_window"),
-            data=binding_data(rb, target=world.settings.target_ctx or native),
+            data=binding_data(rb, target=target_ctx(m, world)),
             fix=f"serve {n(native)} and set the window to {n(native)}",
             agent=b.agent,
             host=b.host,

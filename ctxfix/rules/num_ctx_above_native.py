@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import model_data, model_location, n
+from ctxfix.rules._util import display_name, model_data, model_location, n
 from ctxfix.world import World
 
 CODE = "CTX103"
@@ -45,7 +45,7 @@ def check(world: World) -> Iterator[Finding]:
             code=CODE,
             severity=SEVERITY,
             message=(
-                f"num_ctx {n(cur)} is above {d.name}'s native {n(native)} "
+                f"num_ctx {n(cur)} is above the native {n(native)} of {display_name(m)} "
                 f"({m.native_ctx.source}); Ollama >= 0.9.3 serves only {n(native)}"
             ),
             model=d.name,

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import model_data, model_location, n, target_ctx
+from ctxfix.rules._util import display_name, model_data, model_location, n, target_ctx
 from ctxfix.world import World
 
 CODE = "CTX101"
@@ -49,12 +49,12 @@ def check(world: World) -> Iterator[Finding]:
         if cur >= native:
             continue
         pct = round(100 * cur / native)
-        target = target_ctx(m, world.settings.target_ctx)
+        target = target_ctx(m, world)
         yield Finding(
             code=CODE,
             severity=SEVERITY,
             message=(
-                f"num_ctx {n(cur)} caps {d.name} at {pct}% of its native "
+                f"num_ctx {n(cur)} caps {display_name(m)} at {pct}% of its native "
                 f"{n(native)} ({m.native_ctx.source})"
             ),
             model=d.name,

@@ -46,7 +46,7 @@ def check(world: World) -> Iterator[Finding]:
         if native is not None and served >= native:
             continue
         of_native = f" of its native {n(native)} ({m.native_ctx.source})" if native else ""
-        target = target_ctx(m, world.settings.target_ctx)
+        target = target_ctx(m, world)
         yield Finding(
             code=CODE,
             severity=SEVERITY,
