@@ -55,7 +55,7 @@ def test_module_contract() -> None:
         "context-exceeds-memory",
         "error",
     )
-    assert "Example that fails" in ctx302.__doc__ and "The fix" in ctx302.__doc__
+    assert "Example that fails" in ctx302.__doc__ and "\nFix\n" in ctx302.__doc__
 
 
 def test_silent_without_a_budget() -> None:
