@@ -16,6 +16,7 @@ from pathlib import Path
 from ctxfix.discover import Targets, discover
 from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.facts import AgentBinding, Finding, ModelDef, ServerEnv, ServerInfo
+from ctxfix.progress import Progress
 from ctxfix.settings import Settings
 from ctxfix.world import ResolvedModel, World
 
@@ -27,9 +28,13 @@ class ScanResult:
     targets: Targets
 
 
-def _read_modelfiles(targets: Targets, warnings: list[Warning_]) -> list[ModelDef]:
+def _read_modelfiles(
+    targets: Targets, warnings: list[Warning_], progress: Progress | None = None
+) -> list[ModelDef]:
     from ctxfix.sources.modelfile import read_modelfile
 
+    progress = progress or Progress.disabled()
+    progress.stage("reading Modelfiles", len(targets.modelfiles))
     out = []
     for path, explicit in targets.modelfiles:
         try:
@@ -38,6 +43,7 @@ def _read_modelfiles(targets: Targets, warnings: list[Warning_]) -> list[ModelDe
             if explicit:
                 raise
             warnings.append(Warning_(exc.where, exc.problem))
+        progress.advance()
     return out
 
 
@@ -69,26 +75,39 @@ def _read_ggufs(targets: Targets, warnings: list[Warning_]) -> list[ModelDef]:
     return out
 
 
-def _read_stores(targets: Targets, settings: Settings, warnings: list[Warning_]) -> list[ModelDef]:
+def _read_stores(
+    targets: Targets,
+    settings: Settings,
+    warnings: list[Warning_],
+    progress: Progress | None = None,
+) -> list[ModelDef]:
     if not targets.stores:
         return []
     from ctxfix.cache import DigestCache
     from ctxfix.sources.store import scan_store
 
+    progress = progress or Progress.disabled()
+    progress.stage("reading model stores", len(targets.stores))
     cache = DigestCache(settings.cache_dir)
     out: list[ModelDef] = []
     for root, explicit in targets.stores:
         scan = scan_store(root, cache=cache, strict=explicit)
         out.extend(scan.models)
         warnings.extend(scan.warnings)
+        progress.advance()
     return out
 
 
 def _read_servers(
-    targets: Targets, settings: Settings, warnings: list[Warning_]
+    targets: Targets,
+    settings: Settings,
+    warnings: list[Warning_],
+    progress: Progress | None = None,
 ) -> tuple[list[ServerInfo], list[ModelDef]]:
     if not targets.hosts:
         return [], []
+    progress = progress or Progress.disabled()
+    progress.stage("asking Ollama servers", len(targets.hosts))
     from ctxfix.sources.server import scan_host
 
     def one(host: str):
@@ -106,10 +125,15 @@ def _read_servers(
             if scan.info is not None:
                 servers.append(scan.info)
             models.extend(scan.models)
+            progress.advance()
     return servers, models
 
 
-def _read_agents(targets: Targets, warnings: list[Warning_]) -> list[AgentBinding]:
+def _read_agents(
+    targets: Targets, warnings: list[Warning_], progress: Progress | None = None
+) -> list[AgentBinding]:
+    progress = progress or Progress.disabled()
+    progress.stage("reading agent configs", len(targets.agents))
     out: list[AgentBinding] = []
     for t in targets.agents:
         try:
@@ -118,6 +142,7 @@ def _read_agents(targets: Targets, warnings: list[Warning_]) -> list[AgentBindin
             if t.explicit:
                 raise
             warnings.append(Warning_(exc.where, exc.problem))
+        progress.advance()
     return out
 
 
@@ -143,34 +168,73 @@ def build_world(
     *,
     environ: Mapping[str, str] | None = None,
     home: Path | None = None,
+    progress: Progress | None = None,
 ) -> tuple[World, Targets]:
     environ = os.environ if environ is None else environ
+    progress = progress or Progress.disabled()
     warnings: list[Warning_] = []
+    progress.stage("discovering files")
     targets = discover(settings, environ, home)
     defs: list[ModelDef] = []
-    defs += _read_modelfiles(targets, warnings)
+    defs += _read_modelfiles(targets, warnings, progress)
     defs += _read_ggufs(targets, warnings)
-    defs += _read_stores(targets, settings, warnings)
-    servers, server_models = _read_servers(targets, settings, warnings)
+    defs += _read_stores(targets, settings, warnings, progress)
+    servers, server_models = _read_servers(targets, settings, warnings, progress)
     defs += server_models
-    bindings = _read_agents(targets, warnings)
+    bindings = _read_agents(targets, warnings, progress)
+    progress.stage("reading server environment")
     env = _read_env(targets, environ, settings, warnings)
+    progress.stage("resolving contexts")
 
     from ctxfix.resolve import resolve
 
     world = resolve(defs, bindings, servers, env, settings, warnings)
+    if settings.measure_prefill:
+        _measure(world)
     return world, targets
 
 
-def run_rules(world: World) -> list[Finding]:
+def _measure(world: World) -> None:
+    """Measure prefill on the server of each model an agent uses (opt-in: loads models)."""
+    from ctxfix.facts import Sourced
+    from ctxfix.measure import measure_prefill
+    from ctxfix.names import canonical
+
+    done: set[str] = set()
+    for rb in world.bindings:
+        m = rb.model
+        if m is None or m.definition.host is None:
+            continue
+        key = canonical(m.name)
+        if key in done:
+            continue
+        done.add(key)
+        try:
+            rate = measure_prefill(m.definition.host, m.name)
+        except CtxfixError as exc:
+            world.warnings.append(Warning_(exc.where, exc.problem))
+            continue
+        world.prefill_rates[key] = Sourced(
+            rate, "measured", note=f"measured on {m.definition.host}"
+        )
+    if not done:
+        world.warnings.append(
+            Warning_(None, "--measure-prefill: no agent uses a model on a live server")
+        )
+
+
+def run_rules(world: World, progress: Progress | None = None) -> list[Finding]:
     from ctxfix import rules
     from ctxfix.selection import selected
 
+    progress = progress or Progress.disabled()
+    progress.stage("checking rules")
     findings: list[Finding] = []
     for mod in rules.available():
         if not selected(mod.CODE, world.settings):
             continue
         findings.extend(mod.check(world))
+        progress.advance()
     return [f for f in findings if not _suppressed(f, world)]
 
 
@@ -191,9 +255,11 @@ def scan(
     *,
     environ: Mapping[str, str] | None = None,
     home: Path | None = None,
+    progress: Progress | None = None,
 ) -> ScanResult:
-    world, targets = build_world(settings, environ=environ, home=home)
-    findings = run_rules(world)
+    """`progress` (default: none) is told about each stage; see ctxfix.progress."""
+    world, targets = build_world(settings, environ=environ, home=home, progress=progress)
+    findings = run_rules(world, progress)
     order = {"error": 0, "warning": 1, "info": 2}
     findings.sort(
         key=lambda f: (

@@ -55,3 +55,20 @@ class World:
     settings: Settings = field(default_factory=Settings)
     warnings: list[Warning_] = field(default_factory=list)
     known_models: list[str] = field(default_factory=list)  # every name any store/server has
+    # measured prefill rates by canonical model name (scan --measure-prefill)
+    prefill_rates: dict[str, Sourced[float]] = field(default_factory=dict)
+
+    def prefill_rate(self, model: str) -> Sourced[float] | None:
+        """Measured rate for this model, else the configured one (--prefill-tps/settings)."""
+        from ctxfix.names import canonical
+
+        measured = self.prefill_rates.get(canonical(model))
+        if measured is not None:
+            return measured
+        if self.settings.prefill_tps:
+            return Sourced(
+                float(self.settings.prefill_tps),
+                "settings",
+                note=self.settings.prefill_source or "",
+            )
+        return None

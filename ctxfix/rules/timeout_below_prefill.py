@@ -46,11 +46,12 @@ def window_of(rb) -> int | None:
 
 
 def check(world: World) -> Iterator[Finding]:
-    rate = world.settings.prefill_tps
     for rb in world.bindings:
         b = rb.binding
         if b.timeout_s is None:
             continue
+        rate_src = world.prefill_rate(b.model)
+        rate = rate_src.value if rate_src else None
         window = window_of(rb)
         if not window:
             continue
@@ -65,8 +66,8 @@ def check(world: World) -> Iterator[Finding]:
                 code=CODE,
                 severity=SEVERITY,
                 message=(
-                    f"prefill of {n(window)} tokens at {rate:g} tok/s takes {need:.0f} s > "
-                    f"timeout {timeout:g} s ({b.agent})"
+                    f"prefill of {n(window)} tokens at {rate:,.0f} tok/s takes {need:.0f} s > "
+                    f"timeout {timeout:g} s ({b.agent}; rate {rate_src.source})"
                 ),
                 model=b.model,
                 location=loc,
@@ -74,6 +75,7 @@ def check(world: World) -> Iterator[Finding]:
                     rb,
                     window=window,
                     prefill_tps=rate,
+                    prefill_source=rate_src.source,
                     prefill_s=round(need, 1),
                     timeout_s=timeout,
                     target_timeout_s=target_s,

@@ -1,0 +1,130 @@
+"""What an Ollama server does when nobody sets num_ctx, by server version.
+
+Why a module of its own: the served context of a model that has no num_ctx
+is not a constant. It changed with the server version (2048 -> 4096 ->
+VRAM tiers), `OLLAMA_CONTEXT_LENGTH` only exists from a certain version, and
+clamping to the model's native length came later still. Resolve and the
+rules (CTX104, CTX303) must agree on these facts, so they live here, each
+with the release that introduced it.
+
+Checked against upstream ollama/ollama:
+- 2048 up to 0.6.6, 4096 from v0.6.7 (release notes; clients such as Zed
+  followed "Ollama increased their default context size from 2048 to 4096
+  tokens in version v0.6.7").
+- From 0.15.5, `server/routes.go` `Serve` picks the default from total VRAM
+  (sum of GPU total memory minus `OLLAMA_GPU_OVERHEAD`):
+  `>= 47 GiB -> 262144`, `>= 23 GiB -> 32768`, else `4096` ("slightly lower
+  thresholds (47/23 GiB vs. 48/24 GiB) to account for small differences").
+- `OLLAMA_CONTEXT_LENGTH` (0.5.13+) replaces that default; it is applied
+  before the model's params and the request options, which override it
+  (`modelOptions`: defaults, then model options, then request options).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ctxfix.facts import Sourced
+
+GIB = 1024**3
+
+_V_CONTEXT_ENV = (0, 5, 13)
+_V_DEFAULT_4096 = (0, 6, 7)
+_V_CLAMP = (0, 9, 3)
+_V_PARALLEL_1 = (0, 10, 0)
+_V_VRAM_TIERS = (0, 15, 5)
+
+_VERSION_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_version(version: str | None) -> tuple[int, int, int] | None:
+    """`"0.12.3"`, `"v0.6.7-rc1"` -> (0, 12, 3) / (0, 6, 7); unparseable or None -> None.
+
+    A dev build reports `0.0.0`: that says nothing about behaviour, so it is
+    treated as unknown too.
+    """
+    if not version:
+        return None
+    m = _VERSION_RE.match(version)
+    if not m:
+        return None
+    v = (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+    return None if v == (0, 0, 0) else v
+
+
+def _fmt_gib(n: int) -> str:
+    return f"{n / GIB:.1f} GiB"
+
+
+def default_num_ctx(version: str | None, vram_bytes: int | None) -> Sourced[int]:
+    """The num_ctx a server of `version` uses when neither request, model nor env sets it.
+
+    `note` says which rule applied, and says so plainly when the version or
+    the VRAM size had to be assumed (the user must know the number is a guess).
+    """
+    v = parse_version(version)
+    if v is None:
+        return Sourced(
+            4096,
+            "default",
+            note="Ollama version unknown: assumed 4096 (the default from 0.6.7; "
+            "0.15.5+ may serve more on a large GPU)",
+        )
+    if v < _V_DEFAULT_4096:
+        return Sourced(2048, "default", note=f"Ollama {version} default (2048 up to 0.6.6)")
+    if v < _V_VRAM_TIERS:
+        return Sourced(4096, "default", note=f"Ollama {version} default (4096 from 0.6.7)")
+    if vram_bytes is None:
+        return Sourced(
+            4096,
+            "default",
+            note=f"Ollama {version} picks the default from VRAM (0.15.5+); VRAM unknown: "
+            "assumed the lowest tier, 4096 (>= 23 GiB serves 32768, >= 47 GiB 262144)",
+        )
+    if vram_bytes >= 47 * GIB:
+        value, tier = 262144, ">= 47 GiB"
+    elif vram_bytes >= 23 * GIB:
+        value, tier = 32768, ">= 23 GiB"
+    else:
+        value, tier = 4096, "< 23 GiB"
+    return Sourced(
+        value,
+        "default",
+        note=f"Ollama {version} VRAM tier: {_fmt_gib(vram_bytes)} VRAM {tier} -> {value}",
+    )
+
+
+def clamps_to_native(version: str | None) -> bool:
+    """True when the server clamps num_ctx to `<arch>.context_length` (0.9.3+).
+
+    Unknown version: True (every current release clamps).
+    """
+    v = parse_version(version)
+    return True if v is None else v >= _V_CLAMP
+
+
+def supports_context_env(version: str | None) -> bool:
+    """True when the server reads `OLLAMA_CONTEXT_LENGTH` (0.5.13+). Unknown version: True."""
+    v = parse_version(version)
+    return True if v is None else v >= _V_CONTEXT_ENV
+
+
+def default_parallel(version: str | None) -> Sourced[int]:
+    """`OLLAMA_NUM_PARALLEL` when unset: 1 from 0.10; before that auto (4 when memory allows).
+
+    The KV cache is sized for num_ctx x parallel, so the pre-0.10 auto value
+    is reported as the worst case, 4, with a note saying it may be 1.
+    """
+    v = parse_version(version)
+    if v is None:
+        return Sourced(
+            1, "default", note="Ollama version unknown: assumed 1 (the default from 0.10)"
+        )
+    if v >= _V_PARALLEL_1:
+        return Sourced(1, "default", note=f"Ollama {version} default (1 from 0.10)")
+    return Sourced(
+        4,
+        "default",
+        note=f"Ollama {version} chooses parallel automatically before 0.10: "
+        "4 when memory allows, else 1",
+    )

@@ -1,0 +1,62 @@
+"""Version-dependent Ollama defaults: the numbers CTX104 quotes to the user."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctxfix.ollama_defaults import (
+    GIB,
+    clamps_to_native,
+    default_num_ctx,
+    default_parallel,
+    parse_version,
+    supports_context_env,
+)
+
+
+@pytest.mark.parametrize(
+    ("version", "vram", "expected"),
+    [
+        ("0.6.6", None, 2048),
+        ("0.5.7", 80 * GIB, 2048),  # VRAM does not matter before 0.15.5
+        ("0.6.7", None, 4096),
+        ("0.15.4", 80 * GIB, 4096),
+        ("0.15.5", 48 * GIB, 262144),
+        ("0.15.5", 47 * GIB, 262144),  # upstream uses 47/23 GiB, not 48/24
+        ("0.15.5", 47 * GIB - 1, 32768),
+        ("0.15.5", 23 * GIB, 32768),
+        ("0.15.5", 23 * GIB - 1, 4096),
+        ("0.15.5", 8 * GIB, 4096),
+        ("v0.20.1-rc2", 128 * GIB, 262144),
+    ],
+)
+def test_default_num_ctx_by_version_and_vram(version: str, vram: int | None, expected: int) -> None:
+    d = default_num_ctx(version, vram)
+    assert d.value == expected and d.source == "default"
+
+
+def test_vram_unknown_on_tiered_version_uses_lowest_tier_and_says_so() -> None:
+    d = default_num_ctx("0.15.5", None)
+    assert d.value == 4096
+    assert "VRAM unknown" in d.note and "lowest tier" in d.note
+
+
+def test_unknown_version_is_assumed_and_says_so() -> None:
+    for v in (None, "", "0.0.0", "garbage"):
+        d = default_num_ctx(v, None)
+        assert d.value == 4096 and "assumed" in d.note
+
+
+def test_note_names_the_rule() -> None:
+    assert "2048 up to 0.6.6" in default_num_ctx("0.6.6", None).note
+    assert "4096 from 0.6.7" in default_num_ctx("0.6.7", None).note
+    assert "64.0 GiB" in default_num_ctx("0.15.5", 64 * GIB).note
+
+
+def test_version_gates() -> None:
+    assert not clamps_to_native("0.9.2") and clamps_to_native("0.9.3") and clamps_to_native(None)
+    assert not supports_context_env("0.5.12") and supports_context_env("0.5.13")
+    assert default_parallel("0.10.0").value == 1
+    old = default_parallel("0.9.6")
+    assert old.value == 4 and "else 1" in old.note
+    assert parse_version("0.12") == (0, 12, 0)
