@@ -23,6 +23,7 @@ from types import ModuleType
 
 from ctxfix.errors import CtxfixError
 from ctxfix.settings import Settings
+from ctxfix.sources.modelfile import is_modelfile_name
 
 # Directories never worth walking into.
 SKIP_DIRS = frozenset(
@@ -65,16 +66,6 @@ class Targets:
     stores: list[tuple[Path, bool]] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
     explicit_hosts: bool = False
-
-
-def is_modelfile_name(name: str) -> bool:
-    """`Modelfile`, `Modelfile.*`, `*.Modelfile`, `*.modelfile`."""
-    return (
-        name == "Modelfile"
-        or name.startswith("Modelfile.")
-        or name.endswith(".Modelfile")
-        or name.endswith(".modelfile")
-    )
 
 
 def is_store_dir(path: Path) -> bool:

@@ -163,6 +163,47 @@ def _read_env(
     return env
 
 
+def _with_local_facts(
+    settings: Settings,
+    targets: Targets,
+    servers: list[ServerInfo],
+    environ: Mapping[str, str],
+    home: Path | None,
+) -> Settings:
+    """Fill the memory budget (and VRAM) from this machine, only when the models run here.
+
+    "Here" means a server on a loopback address answered, or one of the default
+    user store roots was scanned. A repo scan (CI, pre-commit, `--no-user`) or a
+    remote host never picks up the scanning machine's memory: CTX302 then stays
+    silent unless `--memory` is given.
+    """
+    if settings.no_user or (settings.memory_bytes and settings.vram_bytes):
+        return settings
+    from dataclasses import replace
+
+    from ctxfix.budget import detect_budget, is_loopback_host, nvidia_vram_bytes
+
+    local_server = any(is_loopback_host(s.host) for s in servers)
+    local_store = False
+    if not settings.no_store and not settings.stores:
+        from ctxfix.sources.store import default_store_roots
+
+        defaults = {p.resolve() for p in default_store_roots(environ, home or Path.home())}
+        local_store = any(p.resolve() in defaults for p, _ in targets.stores)
+    if not (local_server or local_store):
+        return settings
+    changes: dict[str, object] = {}
+    if settings.memory_bytes is None:
+        budget = detect_budget(True)
+        if budget is not None:
+            changes.update(memory_bytes=budget.value, memory_source=f"detected: {budget.note}")
+    if settings.vram_bytes is None and local_server:
+        vram = nvidia_vram_bytes()
+        if vram:
+            changes["vram_bytes"] = vram[0]
+    return replace(settings, **changes) if changes else settings
+
+
 def build_world(
     settings: Settings,
     *,
@@ -235,13 +276,42 @@ def run_rules(world: World, progress: Progress | None = None) -> list[Finding]:
             continue
         findings.extend(mod.check(world))
         progress.advance()
-    return [f for f in findings if not _suppressed(f, world)]
+    inline = _modelfile_ignores(world)
+    return [f for f in findings if not _suppressed(f, world, inline)]
 
 
-def _suppressed(f: Finding, world: World) -> bool:
+def _modelfile_ignores(world: World) -> dict[str, frozenset[str]]:
+    """`# ctxfix: ignore[CODE]` comments in repo Modelfiles, by file as findings name it.
+
+    Why here and not in the Modelfile reader: ModelDef has no field for it and
+    the comment is a property of the file, like in agent configs; a Modelfile
+    is a few hundred bytes, so reading it again costs nothing.
+    """
+    from ctxfix.sources.agents._common import inline_ignores
+
+    out: dict[str, frozenset[str]] = {}
+    for m in world.models:
+        d = m.definition
+        if d.origin != "modelfile" or d.location.file in out:
+            continue
+        try:
+            text = Path(d.location.file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        codes = inline_ignores(text)
+        if codes:
+            out[d.location.file] = codes
+    return out
+
+
+def _suppressed(
+    f: Finding, world: World, inline: Mapping[str, frozenset[str]] | None = None
+) -> bool:
     from ctxfix.selection import path_ignored
 
     if f.location is not None and path_ignored(f.code, f.location.file, world.settings):
+        return True
+    if f.location is not None and f.code in (inline or {}).get(f.location.file, ()):
         return True
     for rb in world.bindings:
         b = rb.binding

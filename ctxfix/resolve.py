@@ -102,13 +102,15 @@ class Resolver:
             return self.settings.ollama_version, self._vram(d)
         if d.host and d.host in self.servers:
             s = self.servers[d.host]
-            return s.version, s.vram_bytes
+            return s.version, self.settings.vram_bytes or s.vram_bytes
         if len(self.servers) == 1:
             s = next(iter(self.servers.values()))
-            return s.version, s.vram_bytes
-        return None, None
+            return s.version, self.settings.vram_bytes or s.vram_bytes
+        return None, self.settings.vram_bytes
 
     def _vram(self, d: ModelDef) -> int | None:
+        if self.settings.vram_bytes:
+            return self.settings.vram_bytes
         if d.host and d.host in self.servers:
             return self.servers[d.host].vram_bytes
         return None
@@ -256,7 +258,7 @@ class Resolver:
         label_ctx = None
         if label is not None:
             label_ctx = Sourced(
-                max(label.values), "label", d.location, note=f"'{label.text}' in {label_name}"
+                label.value, "label", d.location, note=f"'{label.text}' in {label_name}"
             )
         kv = None
         if geo is not None:
@@ -284,8 +286,12 @@ class Resolver:
         served = rm.served_ctx if rm else None
         native_val = rm.native_ctx.value if rm and rm.native_ctx else None
         if b.api == "native" and b.num_ctx is None and b.num_ctx_auto and native_val:
-            served = Sourced(native_val, "request", b.model_ref.location,
-                             note=f"{b.agent} sizes num_ctx to each prompt (capped at native)")
+            served = Sourced(
+                native_val,
+                "request",
+                b.model_ref.location,
+                note=f"{b.agent} sizes num_ctx to each prompt (capped at native)",
+            )
         if b.api == "native" and b.num_ctx is not None:
             value = b.num_ctx.value
             native = rm.native_ctx.value if rm and rm.native_ctx else None
@@ -305,7 +311,7 @@ def _looks_like_path(ref: str) -> bool:
 
 def _label_source_name(d: ModelDef) -> str | None:
     if d.origin != "modelfile":
-        return d.name.split(":", 1)[1] if ":" in d.name else d.name
+        return d.name
     # Modelfile.<name> / <name>.Modelfile carry the model name they create
     name = Path(d.location.file).name
     for prefix in ("Modelfile.",):
@@ -324,6 +330,54 @@ def _int_or_none(v: str) -> int | None:
         return None
 
 
+def merge_views(defs: Sequence[ModelDef], warnings: list[Warning_]) -> list[ModelDef]:
+    """One definition per model a server serves, even when a local store holds it too.
+
+    The server's view wins for what is served (num_ctx, host); the store's GGUF
+    geometry fills in what /api/show leaves out (per-layer arrays are null
+    there). Disagreements (num_ctx, model blob) are reported as warnings: the
+    store may belong to another server, or the model was re-created.
+    """
+    from dataclasses import replace
+
+    stores: dict[str, list[ModelDef]] = {}
+    for d in defs:
+        if d.origin == "store":
+            stores.setdefault(canonical(d.name), []).append(d)
+    merged_away: set[int] = set()
+    out: list[ModelDef] = []
+    for d in defs:
+        if d.origin != "server":
+            continue
+        same = stores.get(canonical(d.name), [])
+        for st in same:
+            merged_away.add(id(st))
+            a = d.num_ctx.value if d.num_ctx else None
+            b = st.num_ctx.value if st.num_ctx else None
+            if a != b:
+                warnings.append(
+                    Warning_(
+                        d.host,
+                        f"{d.name}: server serves num_ctx {a} but store {st.location.file} "
+                        f"says {b}; using the server's",
+                    )
+                )
+            if d.model_digest and st.model_digest and d.model_digest != st.model_digest:
+                warnings.append(
+                    Warning_(
+                        d.host,
+                        f"{d.name}: server and store {st.location.file} hold different model "
+                        "blobs (re-pulled or another machine's store)",
+                    )
+                )
+            elif st.geometry is not None:
+                d = replace(
+                    d, geometry=st.geometry, weights_bytes=d.weights_bytes or st.weights_bytes
+                )
+        out.append(d)
+    return [x for x in defs if x.origin not in ("server",) and id(x) not in merged_away] + out
+
+
 def resolve(
     defs: Sequence[ModelDef],
     bindings: Sequence[AgentBinding],
@@ -332,6 +386,7 @@ def resolve(
     settings: Settings,
     warnings: list[Warning_],
 ) -> World:
+    defs = merge_views(defs, warnings)
     r = Resolver(defs, servers, env, settings)
     models = [r.resolve_model(d) for d in defs]
     resolved_bindings = [r.resolve_binding(b, models) for b in bindings]

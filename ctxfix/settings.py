@@ -30,11 +30,12 @@ class Settings:
     kv_cache_type: str | None = None  # f16 | q8_0 | q4_0 | f32 | bf16
     parallel: int | None = None
     ollama_version: str | None = None
+    vram_bytes: int | None = None  # total VRAM of the server's GPUs (0.15.5+ default tiers)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     per_path_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     native_overrides: Mapping[str, int] = field(default_factory=dict)  # model name -> ctx
-    naming: str = "k1024"  # new-model label convention, see ctxfix.labels
+    naming: str = "k1000"  # new-model label convention, see ctxfix.labels
     target_ctx: int | None = None
     measure_prefill: bool = False
     settings_file: Path | None = None

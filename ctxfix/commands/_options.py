@@ -56,6 +56,13 @@ def discovery_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Memory budget for the models, e.g. 64GiB or 64GB.",
         ),
         click.option(
+            "--vram",
+            default=None,
+            metavar="SIZE",
+            help="Total GPU memory of the server: Ollama >= 0.15.5 picks its default "
+            "context from it.",
+        ),
+        click.option(
             "--prefill-tps",
             type=float,
             default=None,
@@ -136,6 +143,11 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
     elif "memory" in file_data:
         memory_bytes = _parse_memory(file_data["memory"], f"{settings_path}: memory")
         memory_source = f"settings ({settings_path})"
+    vram_bytes = None
+    if opts.get("vram"):
+        vram_bytes = _parse_memory(opts["vram"], "--vram")
+    elif "vram" in file_data:
+        vram_bytes = _parse_memory(file_data["vram"], f"{settings_path}: vram")
     prefill = pick("prefill_tps")
     stores = tuple(opts.get("stores") or ()) or tuple(
         (base / s) for s in file_data.get("stores", ())
@@ -161,6 +173,7 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
         kv_cache_type=pick("kv_cache_type"),
         parallel=pick("parallel"),
         ollama_version=pick("ollama_version"),
+        vram_bytes=vram_bytes,
         select=tuple(extra.get("select") or ()) or tuple(file_data.get("select", ())),
         ignore=tuple(extra.get("ignore") or ()) or tuple(file_data.get("ignore", ())),
         per_path_ignores=per_path,

@@ -21,6 +21,7 @@ RULE_MODULES: dict[str, str] = {
     "CTX103": "num_ctx_above_native",
     "CTX104": "num_ctx_unset",
     "CTX105": "num_ctx_invalid",
+    "CTX106": "loaded_ctx_differs",
     "CTX201": "agent_window_exceeds_served",
     "CTX202": "agent_window_below_native",
     "CTX203": "agent_model_missing",
