@@ -23,7 +23,9 @@ def _c(text: str, code: str, color: bool) -> str:
 def _loc(loc: Location | None) -> str:
     if loc is None:
         return "-"
-    return f"{loc.file}:{loc.line or 1}:{loc.col or 1}"
+    if loc.line is None:  # a host, a manifest or a blob: no line to point at
+        return f"{loc.file}:" if loc.key is None else f"{loc.file} ({loc.key}):"
+    return f"{loc.file}:{loc.line}:{loc.col or 1}:"
 
 
 def _num(v: int | None) -> str:
