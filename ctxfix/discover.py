@@ -70,7 +70,10 @@ class Targets:
 
 def is_store_dir(path: Path) -> bool:
     """An Ollama model store has a `manifests/` directory (and usually `blobs/`)."""
-    return (path / "manifests").is_dir()
+    try:
+        return (path / "manifests").is_dir()
+    except OSError:  # unreadable directory while walking: not ours to judge
+        return False
 
 
 def _agent_modules() -> list[ModuleType]:
