@@ -37,8 +37,20 @@ def find_settings_file(starts: Iterable[Path]) -> Path | None:
 
 
 def load_settings_file(path: Path) -> dict[str, Any]:
-    """Parse and validate a settings file; CtxfixError on a parse error."""
-    text = path.read_text(encoding="utf-8")
+    """Parse and validate a settings file; CtxfixError on a parse error.
+
+    A file that validated before (same bytes, same schema) comes from the
+    validation cache without parsing: see ctxfix.settings_schema.
+    """
+    from ctxfix.settings_schema import cached_settings
+
+    cached = cached_settings(path)
+    if cached is not None:
+        return cached
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CtxfixError(str(path), f"cannot read settings: {exc}") from None
     if path.name == "pyproject.toml":
         import tomllib
 

@@ -61,7 +61,7 @@ def render(result, *, color: bool = False) -> str:
     for f in result.findings:
         sev = _c(f.severity, _SEV_COLOR.get(f.severity, "0"), color)
         lines.append(
-            f"{_c(_loc(f.location), '1', color)}: {_c(f.code, '1', color)} [{sev}] {f.message}"
+            f"{_c(_loc(f.location), '1', color)} {_c(f.code, '1', color)} [{sev}] {f.message}"
         )
         if f.fix:
             lines.append(f"    fix: {f.fix}")
