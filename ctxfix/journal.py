@@ -119,6 +119,7 @@ class FileChange:
     before: bytes
     after: bytes
     reasons: tuple[str, ...] = ()
+    create: bool = False  # a new file (must not exist yet); rollback removes it
 
 
 @dataclass
@@ -271,6 +272,10 @@ class Transaction:
         # 2. nothing changed since planning
         for ch in changes:
             target = real_target(ch.path)
+            if ch.create:
+                if os.path.lexists(ch.path):
+                    raise CtxfixError(str(ch.path), "already exists; nothing was written")
+                continue
             try:
                 current = target.read_bytes()
             except OSError as exc:
@@ -284,7 +289,7 @@ class Transaction:
         records: list[dict[str, Any]] = []
         for i, ch in enumerate(changes):
             target = real_target(ch.path)
-            st = target.stat()
+            mode = 0o644 if ch.create else target.stat().st_mode & 0o7777
             name = f"{i:03d}-{target.name}"
             b = backups / name
             with open(b, "wb") as fh:
@@ -298,8 +303,9 @@ class Transaction:
                     "sha256_before": sha256_bytes(ch.before),
                     "sha256_after": sha256_bytes(ch.after),
                     "backup": f"backups/{name}",
-                    "mode": st.st_mode & 0o7777,
+                    "mode": mode,
                     "reasons": list(ch.reasons),
+                    **({"created": True} if ch.create else {}),
                 }
             )
         journal = Journal(
@@ -315,7 +321,10 @@ class Transaction:
         try:
             for ch in changes:
                 target = real_target(ch.path)
-                temps.append((write_temp_beside(target, ch.after, target.stat()), target))
+                if ch.create:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                like = None if ch.create else target.stat()
+                temps.append((write_temp_beside(target, ch.after, like), target))
         except OSError as exc:
             for tmp, _ in temps:
                 with contextlib.suppress(OSError):
@@ -333,6 +342,10 @@ class Transaction:
                 done.append(i)
         except OSError as exc:
             for i in done:
+                if changes[i].create:
+                    with contextlib.suppress(OSError):
+                        os.unlink(records[i]["target"])
+                    continue
                 atomic_write(Path(records[i]["target"]), changes[i].before)
             for tmp, _ in temps:
                 with contextlib.suppress(OSError):
@@ -385,7 +398,7 @@ def rollback(
     if journal.state not in ("applied", "failed"):
         raise CtxfixError(None, f"apply {journal.id} is {journal.state}: nothing to roll back")
     jdir = store.path_of(journal.id).parent
-    plan: list[tuple[Path, bytes, int]] = []
+    plan: list[tuple[Path, bytes | None, int]] = []
     for f in journal.files:
         backup = jdir / f["backup"]
         try:
@@ -401,6 +414,16 @@ def rollback(
             current = sha256_file(real_target(target))
         except OSError:
             current = None
+        if f.get("created"):
+            if current is None:
+                continue  # already gone
+            if current != f["sha256_after"] and not force:
+                report.refused.append(
+                    f"{target}: changed since the apply (use --force to remove it)"
+                )
+                continue
+            plan.append((target, None, f["mode"]))
+            continue
         if current == f["sha256_before"]:
             continue  # already the original (e.g. a failed apply that was restored)
         if current != f["sha256_after"] and not force:
@@ -412,7 +435,10 @@ def rollback(
     with store.lock():
         for target, original, mode in plan:
             if not dry_run:
-                atomic_write(target, original, mode=mode)
+                if original is None:
+                    real_target(target).unlink()
+                else:
+                    atomic_write(target, original, mode=mode)
             report.restored.append(str(target))
         for action in reversed(journal.actions):
             if undo_action is None:

@@ -195,6 +195,15 @@ class Resolver:
                 return Sourced(ov, "settings", note=f"native override for {name}")
         return None
 
+    def _catalog_weights(self, chain: list[ModelDef]) -> int | None:
+        from ctxfix import catalog
+
+        for name in self._catalog_name(chain):
+            entry = catalog.lookup(name)
+            if entry is not None and entry.weights_bytes:
+                return entry.weights_bytes
+        return None
+
     def catalog_geometry(self, chain: list[ModelDef]) -> Geometry | None:
         from ctxfix import catalog
 
@@ -276,6 +285,8 @@ class Resolver:
             kv_bytes_per_token=kv,
             chain=reasons,
             relies_on_default=relies,
+            weights_bytes=next((x.weights_bytes for x in chain if x.weights_bytes), None)
+            or self._catalog_weights(chain),
         )
 
     def resolve_binding(self, b: AgentBinding, models: list[ResolvedModel]) -> ResolvedBinding:

@@ -31,6 +31,7 @@ class ResolvedModel:
     kv_bytes_per_token: int | None
     chain: tuple[str, ...] = ()
     relies_on_default: bool = False  # no num_ctx anywhere: served = env or default
+    weights_bytes: int | None = None  # own, else the FROM chain's (a Modelfile has none)
 
     @property
     def name(self) -> str:

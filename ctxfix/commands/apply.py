@@ -85,7 +85,7 @@ def apply(
         click.echo(f"ctxfix: warning: {w}", err=True)
     plan = build_plan(result.world, result.findings, plan_opts)
     rendered = apply_ops.render(plan, out_dir=out_dir)
-    for note in plan.notes:
+    for note in [*plan.notes, *rendered.skipped]:
         click.echo(f"ctxfix: note: {note}", err=True)
     use_color = _use_color(color)
     if dry_run:
@@ -94,7 +94,11 @@ def apply(
 
             click.echo(json.dumps(plan.to_json(), indent=2))
         else:
-            click.echo(apply_ops.describe(rendered, color=use_color, base=Path.cwd()), nl=False)
+            click.echo(
+                apply_ops.describe(rendered, color=use_color, base=Path.cwd()),
+                nl=False,
+                color=use_color,
+            )
         sys.exit(0 if rendered.empty else 1)
     if rendered.empty:
         click.echo(apply_ops.summary(rendered))
@@ -105,7 +109,7 @@ def apply(
             from ctxfix.errors import CtxfixError
 
             raise CtxfixError(None, "refusing to apply without --yes: stdin is not a terminal")
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=use_color)
         if not click.confirm("Apply these changes?", default=False):
             click.echo("ctxfix: nothing was changed", err=True)
             sys.exit(1)

@@ -97,7 +97,7 @@ def fit_for_model(
     env = env or ServerEnv()
     budget = settings.memory_bytes
     g = model.geometry or model.definition.geometry
-    weights = model.definition.weights_bytes or (g.file_size if g else None)
+    weights = model.weights_bytes or model.definition.weights_bytes or (g.file_size if g else None)
     if budget is None or g is None or not weights:
         return None
     parallel = settings.parallel or _env_int(env, "OLLAMA_NUM_PARALLEL") or 1

@@ -1,0 +1,301 @@
+"""Execute a `FixPlan`: render edits to bytes, create models, commit files via the journal.
+
+Why separate from the plan: the plan is a decision (pure data); this module
+does the side effects in the order that keeps a failure harmless:
+  1. render every file edit to new bytes (nothing written; an edit that would
+     break a file fails here);
+  2. check no planned file changed since it was read;
+  3. create the Ollama models on their servers and verify with /api/show that
+     each serves its target (a failure deletes the ones created so far);
+  4. write every file in one `journal.Transaction` (all or nothing), recording
+     the Ollama actions in the same journal; a failure here deletes the models
+     created in step 3, so nothing is left half-applied.
+Rollback undoes the actions: a created model is deleted only while its digest
+is still the one recorded; an `--in-place` model is re-created with its
+previous parameters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctxfix.errors import CtxfixError
+from ctxfix.journal import FileChange, Journal, JournalStore, Transaction
+from ctxfix.plan import FileEdit, FixPlan, ModelAction
+
+
+@dataclass
+class Rendered:
+    """A plan turned into bytes: one FileChange per file, plus the actions."""
+
+    changes: list[FileChange] = field(default_factory=list)
+    actions: list[ModelAction] = field(default_factory=list)
+    new_files: list[FileChange] = field(default_factory=list)  # Modelfiles under --out-dir
+    skipped: list[str] = field(default_factory=list)  # edits the editor could not make
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes and not self.actions and not self.new_files
+
+
+def _render_document(
+    path: Path, before: bytes, edits: Sequence[FileEdit], skipped: list[str]
+) -> bytes:
+    from ctxfix.edits import load_document
+
+    try:
+        text = before.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CtxfixError(str(path), f"not UTF-8 text (byte offset {exc.start})") from None
+    doc = load_document(path, text=text, fmt=edits[0].fmt)
+    for e in edits:
+        assert e.key is not None
+        new = e.new
+        if isinstance(new, int) and isinstance(doc.get(e.key), str):
+            new = str(new)  # `GOOSE_INPUT_LIMIT: '32768'` stays a quoted string
+        try:
+            doc.set(e.key, new)
+        except CtxfixError as exc:
+            # a value the editor cannot write surgically (through a YAML merge key):
+            # leave it, say so, and keep the other edits
+            skipped.append(f"{exc}; not changed")
+    return doc.text.encode("utf-8")
+
+
+def _render_modelfile(path: Path, before: bytes, edits: Sequence[FileEdit]) -> bytes:
+    from ctxfix.sources import modelfile
+
+    mf = modelfile.parse(modelfile.decode(before), str(path))
+    mf = mf.set_num_ctx(int(edits[-1].new))
+    return modelfile.encode(mf.render(), before)
+
+
+def render(plan: FixPlan, *, out_dir: Path | None = None) -> Rendered:
+    """Every planned file as (before, after) bytes; raises CtxfixError naming the file."""
+    out = Rendered(actions=list(plan.actions))
+    by_file: dict[str, list[FileEdit]] = {}
+    for e in plan.edits:
+        by_file.setdefault(e.file, []).append(e)
+    for file, edits in by_file.items():
+        path = Path(file)
+        try:
+            before = path.read_bytes()
+        except OSError as exc:
+            raise CtxfixError(file, f"cannot read: {exc.strerror or exc}") from None
+        if edits[0].fmt == "modelfile":
+            after = _render_modelfile(path, before, edits)
+        else:
+            after = _render_document(path, before, edits, out.skipped)
+        if after != before:
+            reasons = tuple(dict.fromkeys(e.code for e in edits))
+            out.changes.append(FileChange(path, before, after, reasons))
+    if out_dir is not None:
+        for a in plan.actions:
+            if a.host is None:
+                target = out_dir / a.modelfile_name()
+                out.new_files.append(
+                    FileChange(target, b"", a.modelfile().encode(), (a.code,), create=True)
+                )
+    return out
+
+
+# --------------------------------------------------------------------------- dry run output
+
+
+def describe(rendered: Rendered, *, color: bool = False, base: Path | None = None) -> str:
+    """The dry-run text: a unified diff per file, every Ollama action, a summary line."""
+    from ctxfix.edits.diff import unified_diff
+
+    parts: list[str] = []
+    for ch in rendered.changes:
+        shown = _display(ch.path, base)
+        old = ch.before.decode("utf-8", errors="surrogateescape")
+        new = ch.after.decode("utf-8", errors="surrogateescape")
+        parts.append(unified_diff(shown, old.lstrip("\ufeff"), new.lstrip("\ufeff"), color=color))
+    for a in rendered.actions:
+        parts.append(describe_action(a, rendered, base))
+    parts.append(summary(rendered) + "\n")
+    return "".join(p if p.endswith("\n") else p + "\n" for p in parts if p)
+
+
+def describe_action(a: ModelAction, rendered: Rendered, base: Path | None = None) -> str:
+    verb = "replace" if a.kind == "replace" else "create"
+    if a.host is not None:
+        head = f"{verb} model {a.name} from {a.parent} on {a.host} (num_ctx {a.target_ctx:,})"
+    else:
+        where = next(
+            (
+                _display(f.path, base)
+                for f in rendered.new_files
+                if f.path.name == a.modelfile_name()
+            ),
+            None,
+        )
+        head = (
+            f"no server has {a.parent}"
+            + (f" (store {a.store})" if a.store else "")
+            + f": to serve {a.target_ctx:,}, run: {a.command(where)}"
+        )
+    body = "".join(f"    {line}\n" for line in a.modelfile().splitlines())
+    return f"{head}\n{body}"
+
+
+def summary(rendered: Rendered) -> str:
+    if rendered.empty:
+        return "ctxfix: nothing to change"
+    n_files = len(rendered.changes) + len(rendered.new_files)
+    live = sum(1 for a in rendered.actions if a.host is not None)
+    offline = len(rendered.actions) - live
+    bits = [f"{n_files} file(s) to change", f"{live} model(s) to create"]
+    if offline:
+        bits.append(f"{offline} model(s) to create with `ollama create`")
+    return "ctxfix: " + ", ".join(bits)
+
+
+def _display(path: Path, base: Path | None) -> str:
+    if base is not None:
+        try:
+            return str(Path(path).resolve().relative_to(base.resolve()))
+        except ValueError:
+            pass
+    return str(path)
+
+
+# --------------------------------------------------------------------------- Ollama side
+
+
+def model_digest(host: str, name: str, timeout: float = 10.0) -> str | None:
+    """The manifest digest `host` lists for `name` (None when it has no such model)."""
+    import ollama
+
+    from ctxfix.names import canonical
+    from ctxfix.sources.server import parse_host
+
+    client = ollama.Client(host=parse_host(host), timeout=timeout)
+    try:
+        for m in client.list().models:
+            if m.model and canonical(m.model) == canonical(name):
+                return m.digest or None
+    except Exception as exc:
+        raise CtxfixError(host, f"list models: {type(exc).__name__}: {exc}") from None
+    finally:
+        client._client.close()
+    return None
+
+
+def _create_one(a: ModelAction, timeout: float) -> dict[str, Any]:
+    from ctxfix.sources import server
+
+    assert a.host is not None
+    previous = model_digest(a.host, a.name, timeout)
+    if a.kind == "create" and previous is not None:
+        raise CtxfixError(a.host, f"{a.name} already exists; nothing was changed (run scan again)")
+    digest = server.create_model(a.host, a.name, a.parent, a.parameters, timeout=max(timeout, 60))
+    record = {
+        "kind": a.kind,
+        "model": a.name,
+        "parent": a.parent,
+        "host": a.host,
+        "store": None,
+        "parameters": dict(a.parameters),
+        "digest": digest or None,
+        "previous_digest": previous,
+        "previous_parameters": dict(a.previous_parameters) if a.previous_parameters else None,
+    }
+    served = server.show_num_ctx(a.host, a.name, timeout)
+    if served != a.target_ctx:
+        _undo_created([record], timeout)
+        raise CtxfixError(
+            a.host,
+            f"created {a.name} but /api/show reports num_ctx {served}, not {a.target_ctx}; "
+            "deleted it again, nothing was changed",
+        )
+    return record
+
+
+def _undo_created(records: Sequence[dict[str, Any]], timeout: float) -> None:
+    """Best effort: undo models created in this apply (newest first)."""
+    for r in reversed(records):
+        with contextlib.suppress(CtxfixError):
+            undo_action(r, False, timeout=timeout)
+
+
+def undo_action(action: dict[str, Any], dry_run: bool, *, timeout: float = 30.0) -> str | None:
+    """Rollback hook for `journal.rollback`: None when undone, else why it was kept."""
+    from ctxfix.sources import server
+
+    host = action.get("host")
+    name = action["model"]
+    if not host:
+        return "no server recorded (the model was never created by ctxfix)"
+    try:
+        current = model_digest(host, name, timeout)
+    except CtxfixError as exc:
+        return f"server unreachable ({exc.problem})"
+    if current is None:
+        return "no longer on the server"
+    if action.get("digest") and current != action["digest"]:
+        return "changed since the apply (digest differs); left alone"
+    if dry_run:
+        return None
+    if action.get("kind") == "replace":
+        prev = action.get("previous_parameters") or {}
+        server.create_model(host, name, name, prev, timeout=max(timeout, 60))
+        return None
+    server.delete_model(host, name, timeout)
+    return None
+
+
+# --------------------------------------------------------------------------- apply
+
+
+def _check_unchanged(changes: Sequence[FileChange]) -> None:
+    from ctxfix.journal import real_target
+
+    for ch in changes:
+        try:
+            now = real_target(ch.path).read_bytes()
+        except OSError as exc:
+            raise CtxfixError(str(ch.path), f"cannot read: {exc.strerror or exc}") from None
+        if now != ch.before:
+            raise CtxfixError(
+                str(ch.path), "changed since it was planned; nothing was written (run again)"
+            )
+
+
+def execute(
+    rendered: Rendered,
+    store: JournalStore,
+    command: str,
+    *,
+    timeout: float = 30.0,
+    transaction: Callable[[JournalStore, str], Transaction] = Transaction,
+) -> Journal:
+    """Create the models, then write every file in one journaled transaction."""
+    files = [*rendered.changes, *rendered.new_files]
+    _check_unchanged(rendered.changes)
+    for nf in rendered.new_files:
+        if nf.path.exists():
+            raise CtxfixError(str(nf.path), "already exists; nothing was written")
+    records: list[dict[str, Any]] = []
+    for a in rendered.actions:
+        if a.host is None:
+            continue
+        try:
+            records.append(_create_one(a, timeout))
+        except CtxfixError as exc:
+            _undo_created(records, timeout)
+            if records:
+                raise CtxfixError(
+                    exc.where, f"{exc.problem}; models created before it were deleted"
+                ) from None
+            raise
+    try:
+        return transaction(store, command).commit(files, records)
+    except BaseException:
+        _undo_created(records, timeout)
+        raise
