@@ -9,9 +9,11 @@ the 579 tensor infos with real shapes. The file is then extended, sparsely,
 to the size its tensor data would occupy (~18.5 GB, no disk used) so that
 GGUFReader, which builds a numpy view per tensor, accepts it.
 
-Token strings are synthetic with a length mix like Qwen's vocabulary (mostly
-1-12 bytes, a few long whitespace/punctuation runs up to 256 bytes); merges
-are two tokens joined by a space. Both readers parse the same bytes.
+Token strings are synthetic with a length mix like Qwen's byte-level BPE
+vocabulary (mostly 1-20 characters, 40% starting with the 2-byte `Ġ` space
+marker; every 997th token a whitespace/punctuation run of 16-128 characters,
+up to 256 bytes); each merge is a token split in two ("left right"), as BPE
+merges relate to the tokens they produce. Both readers parse the same bytes.
 
 Prints medians for: ctxfix `read_geometry` (KV only, what a scan does),
 `read_geometry(want_tensors=True)`, the first call in a fresh interpreter
@@ -45,7 +47,7 @@ def _tokens(rng: random.Random) -> list[str]:
     out = []
     for i in range(N_VOCAB):
         if i % 997 == 0:
-            n = rng.choice([64, 96, 128, 256])  # long whitespace / punctuation runs
+            n = rng.choice([16, 32, 64, 128])  # long whitespace / punctuation runs
             s = rng.choice(" -=\u0120\u010a") * n
         else:
             n = rng.choice(lengths)
@@ -53,6 +55,20 @@ def _tokens(rng: random.Random) -> list[str]:
             if rng.random() < 0.4:
                 s = "\u0120" + s  # byte-level BPE space marker (2 bytes in UTF-8)
         out.append(s)
+    return out
+
+
+def _merges(rng: random.Random, tokens: list[str]) -> list[str]:
+    """One merge per multi-character token, "left right", as BPE merges relate to tokens."""
+    out = []
+    for tok in tokens:
+        if len(tok) >= 2:
+            cut = rng.randrange(1, len(tok))
+            out.append(f"{tok[:cut]} {tok[cut:]}")
+        if len(out) == N_MERGES:
+            break
+    while len(out) < N_MERGES:  # pad with two-character merges if the vocabulary ran out
+        out.append(f"{rng.choice('abc')} {rng.choice('xyz')}")
     return out
 
 
@@ -66,13 +82,9 @@ def build_header(path: Path) -> None:
     kv["tokenizer.ggml.model"] = "gpt2"
     kv["tokenizer.ggml.pre"] = "qwen2"
     kv["tokenizer.ggml.tokens"] = gen_gguf.typed("str", tokens)
-    kv["tokenizer.ggml.token_type"] = gen_gguf.typed(
-        "i32", [1] * (N_VOCAB - 293) + [3] * 293
-    )
+    kv["tokenizer.ggml.token_type"] = gen_gguf.typed("i32", [1] * (N_VOCAB - 293) + [3] * 293)
     kv["tokenizer.ggml.scores"] = gen_gguf.typed("f32", [0.0] * N_VOCAB)
-    kv["tokenizer.ggml.merges"] = gen_gguf.typed(
-        "str", [f"{rng.choice(tokens[:50000])} {rng.choice(tokens[:50000])}" for _ in range(N_MERGES)]
-    )
+    kv["tokenizer.ggml.merges"] = gen_gguf.typed("str", _merges(rng, tokens))
     kv["tokenizer.ggml.eos_token_id"] = 151645
     kv["tokenizer.chat_template"] = "{% for message in messages %}...{% endfor %}" * 40
     gen_gguf.write_gguf(path, spec["arch"], kv, list(spec["tensors"]))
@@ -154,10 +166,17 @@ def main() -> None:
 
     print(f"ctxfix read_geometry (KV only)        median {kv_ms:8.2f} ms  runs {_fmt(kv_runs)}")
     print(f"ctxfix read_geometry(want_tensors)    median {tens_ms:8.2f} ms")
-    print(f"ctxfix first call, fresh interpreter  median {statistics.median(first):8.2f} ms"
-          f"  runs {_fmt(first)}")
-    print(f"gguf.GGUFReader(path)                 median {oracle_ms:8.2f} ms  runs {_fmt(oracle_runs)}")
-    print(f"speed-up: {oracle_ms / kv_ms:.0f}x (KV only), {oracle_ms / tens_ms:.0f}x (with tensors)")
+    print(
+        f"ctxfix first call, fresh interpreter  median {statistics.median(first):8.2f} ms"
+        f"  runs {_fmt(first)}"
+    )
+    print(
+        f"gguf.GGUFReader(path)                 median {oracle_ms:8.2f} ms"
+        f"  runs {_fmt(oracle_runs)}"
+    )
+    print(
+        f"speed-up: {oracle_ms / kv_ms:.0f}x (KV only), {oracle_ms / tens_ms:.0f}x (with tensors)"
+    )
     print(f"load average: {os.getloadavg()[0]:.1f}")
 
 

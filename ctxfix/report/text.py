@@ -32,6 +32,27 @@ def _num(v: int | None) -> str:
     return f"{v:,}" if v is not None else "-"
 
 
+def _kv_at_native(m: ResolvedModel) -> str:
+    """`96 KiB x 262,144 = 24.0 GiB`: the f16 KV arithmetic at native, the fit proof's core."""
+    if not m.kv_bytes_per_token or not m.native_ctx:
+        return "-"
+    total = m.kv_bytes_per_token * m.native_ctx.value / 1024**3
+    return f"{m.kv_bytes_per_token / 1024:g} KiB x {_num(m.native_ctx.value)} = {total:.1f} GiB"
+
+
+def _fit(m: ResolvedModel, world) -> str:
+    """`41.6 of 64.0 GiB` at the fix target, when a memory budget is known."""
+    from ctxfix.rules.context_exceeds_memory import fit_for_model
+
+    fit = fit_for_model(m, world.settings, world.env)
+    if fit is None or fit.native is None:
+        return "-"
+    verdict = "fits" if fit.native.total_bytes <= fit.budget_bytes else "too big"
+    return (
+        f"{fit.native.total_bytes / 1024**3:.1f} of {fit.budget_bytes / 1024**3:.1f} GiB {verdict}"
+    )
+
+
 def _model_row(m: ResolvedModel) -> list[str]:
     d = m.definition
     num = f"{_num(d.num_ctx.value)} ({d.num_ctx.source})" if d.num_ctx else "unset"
@@ -68,8 +89,21 @@ def render(result, *, color: bool = False) -> str:
     if world.models:
         if lines:
             lines.append("")
-        header = ["model", "from", "num_ctx", "served", "native", "label", "served/native"]
-        lines.extend(_table([_model_row(m) for m in world.models], header))
+        header = [
+            "model",
+            "from",
+            "num_ctx",
+            "served",
+            "native",
+            "label",
+            "served/native",
+            "KV f16 at native",
+        ]
+        rows = [[*_model_row(m), _kv_at_native(m)] for m in world.models]
+        if world.settings.memory_bytes:
+            header.append("memory at native")
+            rows = [[*r, _fit(m, world)] for r, m in zip(rows, world.models, strict=True)]
+        lines.extend(_table(rows, header))
     if world.bindings:
         lines.append("")
         header = ["agent", "model", "api", "window", "served", "timeout", "file"]

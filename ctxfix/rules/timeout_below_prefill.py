@@ -67,7 +67,7 @@ def check(world: World) -> Iterator[Finding]:
                 severity=SEVERITY,
                 message=(
                     f"prefill of {n(window)} tokens at {rate:,.0f} tok/s takes {need:.0f} s > "
-                    f"timeout {timeout:g} s ({b.agent}; rate {rate_src.source})"
+                    f"timeout {timeout:g} s ({b.agent}; rate from {rate_src.note or rate_src.source})"
                 ),
                 model=b.model,
                 location=loc,

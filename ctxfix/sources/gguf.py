@@ -315,82 +315,78 @@ class _Reader:
 
         Why a regex: a vocabulary and its merges are ~300,000 strings whose
         lengths must be walked one by one to find the end of the array. A
-        Python loop costs ~100 ns per string; `re` walks runs of short strings
-        (length < 64, one alternative per length, each consuming exactly that
-        many bytes) in C at about half that. The match is exact, not a
-        heuristic: a block either parses as exactly `_BLOCK` records or fails,
-        and any string the pattern cannot take (long, or at a buffer edge) is
-        walked by the plain loop.
+        Python loop costs 100-180 ns per string here; `re` walks blocks of
+        short strings in C at well under half that (bench/RESULTS.md). The
+        match is exact, not a heuristic: the pattern has one alternative per
+        length n < 256 (the u64 n, then exactly n bytes), so a block either
+        parses as exactly `_BLOCK` records or fails, and a block it cannot
+        take (a string of 256+ bytes, the end of the buffer or of the file) is
+        walked by the plain loop, which checks every length.
         """
         if count >= _FAST_MIN_STRINGS:
-            big, small = _string_block_patterns(self.order == "<")
+            block = _string_block_pattern(self.order == "<")
+            want = _BLOCK * (8 + 255)
             while count >= _BLOCK:
-                self.fill(_BLOCK * _BLOCK_MAX_RECORD)
-                m = big.match(self.buf, self.pos)
+                if len(self.buf) - self.pos < want:
+                    self.fill(want)
+                m = block.match(self.buf, self.pos)
                 if m is not None:
                     self.pos = m.end()
-                    count -= _BLOCK
-                    continue
-                # Something in the next _BLOCK records does not fit the pattern:
-                # take them in small blocks, walking only the small block that fails.
-                for _ in range(_BLOCK // _SMALL):
-                    self.fill(_SMALL * _BLOCK_MAX_RECORD)
-                    m = small.match(self.buf, self.pos)
-                    if m is not None:
-                        self.pos = m.end()
-                    else:
-                        self.walk_strings(_SMALL, key)
+                else:
+                    self.walk_strings(_BLOCK, key)
                 count -= _BLOCK
         self.walk_strings(count, key)
 
     def walk_strings(self, count: int, key: str) -> None:
-        st = self._structs.get("Q") or struct.Struct(self.order + "Q")
+        """The plain loop: read each u64 length, jump over the bytes (locals for speed)."""
+        unpack = (self._structs.get("Q") or struct.Struct(self.order + "Q")).unpack_from
+        buf, pos, base, size = self.buf, self.pos, self.base, self.size
+        end = len(buf)
         for _ in range(count):
-            at = self.offset
-            if self.pos + 8 > len(self.buf):
+            if pos + 8 > end:
+                self.buf, self.pos, self.base = buf, pos, base
                 self.need(8, f"length of a string in array {key!r}")
-            n = st.unpack_from(self.buf, self.pos)[0]
-            self.pos += 8
-            if n > self.size - self.offset:
+                buf, pos, base = self.buf, self.pos, self.base
+                end = len(buf)
+            n = unpack(buf, pos)[0]
+            pos += 8
+            if pos + n <= end:
+                pos += n
+                continue
+            if n > size - (base + pos):
                 raise self.error(
-                    f"string in array {key!r} claims {n} bytes, past the end of the file", at
+                    f"string in array {key!r} claims {n} bytes, past the end of the file",
+                    base + pos - 8,
                 )
-            if self.pos + n <= len(self.buf):
-                self.pos += n
-            else:
-                self.base, self.pos, self.buf = self.offset + n, 0, b""
+            base, pos, buf, end = base + pos + n, 0, b"", 0
+        self.buf, self.pos, self.base = buf, pos, base
 
 
-_FAST_MIN_STRINGS = 4096  # below this the pattern's compile time is not worth it
+# Below this many strings, compiling the block pattern (~5-8 ms, once per
+# process) costs more than it saves; real vocabularies have 32k-262k tokens.
+_FAST_MIN_STRINGS = 32768
 _BLOCK = 256
-_SMALL = 16
-_FAST_MAX_LEN = 64
-_BLOCK_MAX_RECORD = 8 + _FAST_MAX_LEN
 
 
 @cache
-def _string_block_patterns(little: bool) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    """Patterns matching exactly `_BLOCK` / `_SMALL` strings of length < 64.
+def _string_block_pattern(little: bool) -> re.Pattern[bytes]:
+    """A pattern matching exactly `_BLOCK` consecutive strings shorter than 256 bytes.
 
     One alternative per length n: the u64 n (low byte n then seven zero bytes
-    little-endian, the reverse big-endian) followed by exactly n arbitrary
-    bytes. Alternatives are ordered by how common token lengths are, and each
-    is atomic, so a failing block costs little backtracking. Short lengths
-    come first because most tokens and merges are short.
+    little-endian; seven zero bytes then n big-endian) followed by exactly n
+    arbitrary bytes. Short lengths come first (most tokens and merges are
+    short, and `re` tries alternatives in order after a one-byte check), and
+    each record is atomic, so a failing block does not backtrack.
     """
-    order = [*range(1, _FAST_MAX_LEN), 0]
+    order = [*range(1, 256), 0]
     zeros = rb"\x00{7}"
-
-    if little:  # low byte first: the alternative is chosen by its first byte
+    if little:
         alts = [re.escape(bytes([n])) + zeros + (b".{%d}" % n if n else b"") for n in order]
         unit = b"(?>" + b"|".join(alts) + b")"
-    else:  # seven zero bytes first, then the low byte picks the alternative
+    else:
         alts = [re.escape(bytes([n])) + (b".{%d}" % n if n else b"") for n in order]
         unit = zeros + b"(?>" + b"|".join(alts) + b")"
-    return (
-        re.compile(b"(?:" + unit + b"){%d}" % _BLOCK, re.DOTALL),
-        re.compile(b"(?:" + unit + b"){%d}" % _SMALL, re.DOTALL),
-    )
+    return re.compile(b"(?:" + unit + b"){%d}" % _BLOCK, re.DOTALL)
 
 
 def read_metadata(path: Path, *, want_tensors: bool = False) -> GGUFMetadata:
@@ -563,10 +559,8 @@ def geometry_from_kv(
     head_count = head_counts[0] if head_counts else None
 
     kv_key = f"{arch}.attention.head_count_kv"
-    if kv_key in kv:
-        head_count_kv = _per_layer(kv[kv_key], block_count)
-    else:
-        head_count_kv = head_counts  # llama.cpp: n_head_kv defaults to n_head
+    # llama.cpp: n_head_kv defaults to n_head (only when the key is absent)
+    head_count_kv = _per_layer(kv[kv_key], block_count) if kv_key in kv else head_counts
 
     default_len = embedding // head_count if embedding and head_count else None
     key_length = _int(get("attention.key_length"))
