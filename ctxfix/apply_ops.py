@@ -135,10 +135,11 @@ def describe_action(a: ModelAction, rendered: Rendered, base: Path | None = None
             ),
             None,
         )
+        save = "" if where else f" (save this Modelfile as {a.modelfile_name()}, or pass --out-dir)"
         head = (
             f"no server has {a.parent}"
             + (f" (store {a.store})" if a.store else "")
-            + f": to serve {a.target_ctx:,}, run: {a.command(where)}"
+            + f": to serve {a.target_ctx:,}, run: {a.command(where)}{save}"
         )
     body = "".join(f"    {line}\n" for line in a.modelfile().splitlines())
     return f"{head}\n{body}"

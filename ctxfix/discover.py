@@ -136,6 +136,8 @@ def discover(
     mods = _agent_modules()
 
     paths = list(settings.paths) or [Path(".")]
+    if not settings.scan_files:
+        paths = []
     for p in paths:
         if not p.exists():
             raise CtxfixError(str(p), "no such file or directory")
@@ -153,7 +155,7 @@ def discover(
             # a file we have no reader for is skipped, not an error.
             continue
 
-    if not settings.no_user:
+    if not settings.no_user and settings.scan_files:
         seen = {t.path.resolve() for t in targets.agents}
         for mod in mods:
             for up in mod.user_paths(environ, home):

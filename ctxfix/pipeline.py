@@ -346,9 +346,11 @@ def find_model(
     name: str, settings: Settings, *, environ: Mapping[str, str] | None = None
 ) -> ResolvedModel | None:
     """A model by name from the stores/servers the settings point at (for `estimate`)."""
+    from dataclasses import replace
+
     from ctxfix.names import canonical
 
-    world, _ = build_world(settings, environ=environ)
+    world, _ = build_world(replace(settings, scan_files=False), environ=environ)
     want = canonical(name)
     for m in world.models:
         if m.definition.origin != "modelfile" and canonical(m.name) == want:

@@ -16,6 +16,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Settings:
     paths: tuple[Path, ...] = ()
+    scan_files: bool = True  # False: models only (stores, servers), no files walked (estimate)
     hosts: tuple[str, ...] = ()  # empty: $OLLAMA_HOST then http://127.0.0.1:11434
     no_server: bool = False
     stores: tuple[Path, ...] = ()  # empty: $OLLAMA_MODELS, ~/.ollama/models, /usr/share/...
