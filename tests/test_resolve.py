@@ -15,8 +15,16 @@ from ctxfix.facts import (
 from ctxfix.resolve import resolve
 from ctxfix.settings import Settings
 
-GEO = Geometry(arch="qwen3moe", context_length=262144, block_count=48, head_count=32,
-               head_count_kv=(4,) * 48, key_length=128, value_length=128, embedding_length=2048)
+GEO = Geometry(
+    arch="qwen3moe",
+    context_length=262144,
+    block_count=48,
+    head_count=32,
+    head_count_kv=(4,) * 48,
+    key_length=128,
+    value_length=128,
+    embedding_length=2048,
+)
 
 
 def store_model(name, num_ctx=None, parent=None, geometry=GEO, host=None, origin="store"):
@@ -32,7 +40,8 @@ def store_model(name, num_ctx=None, parent=None, geometry=GEO, host=None, origin
 
 
 def world(defs, bindings=(), servers=(), env=None, **settings):
-    return resolve(defs, list(bindings), list(servers), env or ServerEnv(), Settings(**settings), [])
+    env = env or ServerEnv()
+    return resolve(defs, list(bindings), list(servers), env, Settings(**settings), [])
 
 
 def by_name(w, name):
@@ -65,16 +74,26 @@ def test_vram_tier_from_server_info():
 
 
 def test_env_beats_default_and_names_its_file():
-    env = ServerEnv({"OLLAMA_CONTEXT_LENGTH": EnvValue(
-        "OLLAMA_CONTEXT_LENGTH", "8192", Location("/etc/systemd/system/ollama.service", 5))})
+    env = ServerEnv(
+        {
+            "OLLAMA_CONTEXT_LENGTH": EnvValue(
+                "OLLAMA_CONTEXT_LENGTH", "8192", Location("/etc/systemd/system/ollama.service", 5)
+            )
+        }
+    )
     m = by_name(world([store_model("qwen3-coder:30b")], env=env), "qwen3-coder:30b")
     assert (m.served_ctx.value, m.served_ctx.source) == (8192, "env")
     assert "ollama.service" in m.chain[0]
 
 
 def test_env_ignored_before_0_5_13():
-    env = ServerEnv({"OLLAMA_CONTEXT_LENGTH": EnvValue("OLLAMA_CONTEXT_LENGTH", "8192",
-                                                         Location("environment"))})
+    env = ServerEnv(
+        {
+            "OLLAMA_CONTEXT_LENGTH": EnvValue(
+                "OLLAMA_CONTEXT_LENGTH", "8192", Location("environment")
+            )
+        }
+    )
     m = by_name(world([store_model("x:1")], env=env, ollama_version="0.5.12"), "x:1")
     assert m.served_ctx.source == "default"
 
@@ -90,8 +109,12 @@ def test_clamped_to_native_from_0_9_3_only():
 def test_modelfile_inherits_through_from_chain():
     base = store_model("qwen3-coder:30b")
     child = store_model("qwen3-coder:30b-v-128k", 131072, parent="qwen3-coder:30b", geometry=None)
-    mf = ModelDef(name="Modelfile", origin="modelfile", location=Location("repo/Modelfile"),
-                  parent="qwen3-coder:30b-v-128k")
+    mf = ModelDef(
+        name="Modelfile",
+        origin="modelfile",
+        location=Location("repo/Modelfile"),
+        parent="qwen3-coder:30b-v-128k",
+    )
     w = world([base, child, mf])
     m = by_name(w, "Modelfile")
     assert m.served_ctx.value == 131072
@@ -107,8 +130,12 @@ def test_native_override_is_a_fallback():
 
 def binding(model, api="native", num_ctx=None, auto=False, host=None):
     return AgentBinding(
-        agent="t", file="f", model_ref=Sourced(model, "agent", Location("f", 1, 1)),
-        model=model, api=api, host=host,
+        agent="t",
+        file="f",
+        model_ref=Sourced(model, "agent", Location("f", 1, 1)),
+        model=model,
+        api=api,
+        host=host,
         num_ctx=Sourced(num_ctx, "agent", Location("f", 2, 1)) if num_ctx else None,
         num_ctx_auto=auto,
     )
@@ -116,8 +143,13 @@ def binding(model, api="native", num_ctx=None, auto=False, host=None):
 
 def test_request_num_ctx_wins_on_native_api_only():
     defs = [store_model("qwen3-coder:30b")]
-    w = world(defs, [binding("qwen3-coder:30b", num_ctx=65536),
-                     binding("qwen3-coder:30b", api="openai", num_ctx=65536)])
+    w = world(
+        defs,
+        [
+            binding("qwen3-coder:30b", num_ctx=65536),
+            binding("qwen3-coder:30b", api="openai", num_ctx=65536),
+        ],
+    )
     native, v1 = w.bindings
     assert (native.served_ctx.value, native.served_ctx.source) == (65536, "request")
     assert v1.served_ctx.value == 4096

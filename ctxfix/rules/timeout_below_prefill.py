@@ -52,6 +52,7 @@ def check(world: World) -> Iterator[Finding]:
             continue
         rate_src = world.prefill_rate(b.model)
         rate = rate_src.value if rate_src else None
+        rate_from = (rate_src.note or rate_src.source) if rate_src else ""
         window = window_of(rb)
         if not window:
             continue
@@ -67,7 +68,7 @@ def check(world: World) -> Iterator[Finding]:
                 severity=SEVERITY,
                 message=(
                     f"prefill of {n(window)} tokens at {rate:,.0f} tok/s takes {need:.0f} s > "
-                    f"timeout {timeout:g} s ({b.agent}; rate from {rate_src.note or rate_src.source})"
+                    f"timeout {timeout:g} s ({b.agent}; rate from {rate_from})"
                 ),
                 model=b.model,
                 location=loc,
