@@ -57,14 +57,20 @@ def target_ctx(m: ResolvedModel, world) -> int | None:  # world: World
 
 
 def binding_location(rb, key: str) -> Location:  # rb: ResolvedBinding
-    """The location of one of a binding's values, else of its model reference."""
+    """Where a binding finding points: the value's line, else the model reference's.
+
+    A value that is an agent default has no line in the file; pointing at the
+    line that names the model keeps `path:line:col` clickable.
+    """
     b = rb.binding
     value = getattr(b, key, None)
-    if value is not None and getattr(value, "location", None) is not None:
-        return value.location
-    if b.model_ref.location is not None:
-        return b.model_ref.location
-    return Location(b.file)
+    loc = getattr(value, "location", None) if value is not None else None
+    if loc is not None and loc.line is not None:
+        return loc
+    ref = b.model_ref.location
+    if ref is not None and ref.line is not None:
+        return Location(ref.file, ref.line, ref.col, key=loc.key if loc else ref.key)
+    return loc or ref or Location(b.file)
 
 
 def binding_data(rb, **extra: object) -> dict[str, object]:

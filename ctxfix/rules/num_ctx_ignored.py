@@ -44,8 +44,8 @@ def check(world: World) -> Iterator[Finding]:
             code=CODE,
             severity=SEVERITY,
             message=(
-                f"{b.agent} sets num_ctx {n(b.num_ctx.value)} but talks to the OpenAI-compatible "
-                f"/v1 API, which ignores it{served_txt}"
+                f"{b.agent} sets num_ctx {n(b.num_ctx.value)} for {b.model} but talks to the "
+                f"OpenAI-compatible /v1 API, which ignores it{served_txt}"
             ),
             model=b.model,
             location=binding_location(rb, "num_ctx"),

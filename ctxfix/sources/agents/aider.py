@@ -206,6 +206,9 @@ def _binding(files: _Files, role: str, doc: Any, model: str, ref_path: KeyPath) 
         host=host or _DEFAULT_HOST,
         context_window=window,
         num_ctx=num_ctx,
+        # No num_ctx anywhere: Aider sizes it per request (models.py send_completion:
+        # int(tokens * 1.25) + 8192), so the model serves up to its native context.
+        num_ctx_auto=num_ctx is None,
         max_tokens=max_tokens,
         timeout_s=timeout,
         timeout_unit_s=1.0,
