@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="ctxfix", standalone_mode=False)
     except CtxfixError as exc:
-        click.echo(f"ctxfix: error: {exc}", err=True)
+        for line in exc.lines():
+            click.echo(f"ctxfix: error: {line}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("ctxfix: aborted", err=True)

@@ -57,7 +57,14 @@ def load_settings_file(path: Path) -> dict[str, Any]:
         try:
             data = tomllib.loads(text).get("tool", {}).get("ctxfix", {})
         except tomllib.TOMLDecodeError as exc:
-            raise CtxfixError(str(path), f"invalid TOML: {exc}") from None
+            # tomllib puts the position in the message; the standard puts it in `where`.
+            import re
+
+            msg = str(exc)
+            m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+            where = f"{path}:{m.group(1)}:{m.group(2)}" if m else str(path)
+            reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", msg)
+            raise CtxfixError(where, f"invalid TOML: {reason}") from None
     else:
         from ruamel.yaml import YAML
         from ruamel.yaml.error import YAMLError

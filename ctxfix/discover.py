@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from ctxfix.errors import CtxfixError
+from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.settings import Settings
 from ctxfix.sources.modelfile import is_modelfile_name
 
@@ -66,6 +66,7 @@ class Targets:
     stores: list[tuple[Path, bool]] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
     explicit_hosts: bool = False
+    warnings: list[Warning_] = field(default_factory=list)  # e.g. unreadable directories
 
 
 def is_store_dir(path: Path) -> bool:
@@ -112,9 +113,22 @@ def _classify_file(path: Path, targets: Targets, mods: list[ModuleType], explici
     return found
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Files under root, skipping VCS, virtualenv and store blob directories; sorted."""
-    for dirpath, dirnames, filenames in os.walk(root):
+def _walk(root: Path, warnings: list[Warning_]) -> Iterator[Path]:
+    """Files under root, skipping VCS, virtualenv and store blob directories; sorted.
+
+    A directory below root that cannot be listed (no read permission) is a
+    warning, not a silent hole in the scan: the user would otherwise believe it
+    was checked. Root itself was named by the user: that is an error.
+    """
+
+    def unreadable(err: OSError) -> None:
+        if err.filename is None or Path(err.filename) == root:
+            raise CtxfixError(str(root), f"cannot read directory: {err.strerror or err}")
+        warnings.append(
+            Warning_(err.filename, f"cannot read directory: {err.strerror or err}; skipped")
+        )
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         here = Path(dirpath)
         if is_store_dir(here):
             dirnames[:] = []
@@ -145,7 +159,7 @@ def discover(
             if is_store_dir(p):
                 targets.stores.append((p, True))
                 continue
-            for f in _walk(p):
+            for f in _walk(p, targets.warnings):
                 if f.is_dir():  # a store found while walking
                     targets.stores.append((f, False))
                 else:

@@ -17,10 +17,23 @@ class CtxfixError(Exception):
     `where` is a file path, `path:line:col`, or a host URL.
     """
 
-    def __init__(self, where: str | None, problem: str) -> None:
+    def __init__(
+        self,
+        where: str | None,
+        problem: str,
+        also: tuple[tuple[str | None, str], ...] = (),
+    ) -> None:
         self.where = where
         self.problem = problem
+        # further problems of the same input (an invalid settings file reports
+        # every violation, one line each, so one run shows all of them)
+        self.also = also
         super().__init__(f"{where}: {problem}" if where else problem)
+
+    def lines(self) -> list[str]:
+        """Every problem as its own `where: problem` line."""
+        rest = [f"{w}: {p}" if w else p for w, p in self.also]
+        return [str(self), *rest]
 
 
 @dataclass(frozen=True)

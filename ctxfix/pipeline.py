@@ -135,13 +135,20 @@ def _read_agents(
     progress = progress or Progress.disabled()
     progress.stage("reading agent configs", len(targets.agents))
     out: list[AgentBinding] = []
+    # One file can belong to several agents (config.yaml: Continue, LiteLLM,
+    # Goose); when it does not parse, each reader fails the same way, and the
+    # user must see that once.
+    seen: set[Warning_] = set()
     for t in targets.agents:
         try:
             out.extend(t.module.read(t.path))
         except CtxfixError as exc:
             if t.explicit:
                 raise
-            warnings.append(Warning_(exc.where, exc.problem))
+            w = Warning_(exc.where, exc.problem)
+            if w not in seen:
+                seen.add(w)
+                warnings.append(w)
         progress.advance()
     return out
 
@@ -216,6 +223,7 @@ def build_world(
     warnings: list[Warning_] = []
     progress.stage("discovering files")
     targets = discover(settings, environ, home)
+    warnings.extend(targets.warnings)
     defs: list[ModelDef] = []
     defs += _read_modelfiles(targets, warnings, progress)
     defs += _read_ggufs(targets, warnings)

@@ -153,6 +153,9 @@ class Resolver:
         if not p.is_absolute():
             p = base / p
         if not p.is_file():
+            self.warnings.append(
+                Warning_(d.location.file, f"FROM {d.parent}: no such GGUF file ({p})")
+            )
             return None
         try:
             return read_geometry(p)

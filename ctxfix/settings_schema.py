@@ -1,7 +1,10 @@
 """Validate a settings mapping against `schemas/settings.schema.json`.
 
-Every problem is reported on its own line with its key path (and, for YAML,
-its line and column); the CLI prints them and exits 2.
+A bad settings file is one `ctxfix: error:` line (the project's bad-input
+standard): the first problem with its key path (and, for YAML, its line and
+column), then how many more there are and their key paths; exit 2. Sizes
+(`memory`, `vram`) are parsed here too, so a file is only cached as valid
+when every value in it can be used.
 
 Why a validation cache: ctxfix runs in pre-commit on every commit, and
 importing jsonschema alone costs ~150 ms here, more than the rest of an
@@ -71,23 +74,43 @@ def _yaml_position(path: Path, parts: list[Any]) -> tuple[int, int] | None:
         return None
 
 
-def problems(data: dict[str, Any], path: Path) -> list[str]:
-    """One `where: key.path: message` line per schema violation, in key order."""
+def _violations(data: dict[str, Any], path: Path) -> list[tuple[str, str, str]]:
+    """(where, key.path, message) per schema violation, in key order."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(load_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    lines = []
+    out = []
     for e in errors:
         parts = list(e.absolute_path)
-        key = _key_path(parts)
-        prefix = "tool.ctxfix" if path.name == "pyproject.toml" else ""
-        if prefix:
-            key = prefix if key == "(top level)" else f"{prefix}.{key}"
-        pos = _yaml_position(path, parts)
-        where = f"{path}:{pos[0]}:{pos[1]}" if pos else str(path)
-        lines.append(f"{where}: {key}: {e.message}")
-    return lines
+        out.append((_where(path, parts), _display_key(path, parts), e.message))
+    return out
+
+
+def _where(path: Path, parts: list[Any]) -> str:
+    pos = _yaml_position(path, parts)
+    return f"{path}:{pos[0]}:{pos[1]}" if pos else str(path)
+
+
+def _display_key(path: Path, parts: list[Any]) -> str:
+    key = _key_path(parts)
+    if path.name == "pyproject.toml":
+        return "tool.ctxfix" if key == "(top level)" else f"tool.ctxfix.{key}"
+    return key
+
+
+def problems(data: dict[str, Any], path: Path) -> list[str]:
+    """One `where: key.path: message` line per schema violation, in key order."""
+    return [f"{where}: {key}: {msg}" for where, key, msg in _violations(data, path)]
+
+
+def _check_sizes(data: dict[str, Any], path: Path) -> None:
+    """`memory`/`vram` must parse as sizes: the schema only says "string or integer"."""
+    from ctxfix.budget import parse_size
+
+    for key in ("memory", "vram"):
+        if key in data:
+            parse_size(data[key], where=f"{_where(path, [key])}: {_display_key(path, [key])}")
 
 
 def _usable_marker(path: Path, cache_dir: Path | None) -> Path | None:
@@ -113,19 +136,17 @@ def cached_settings(path: Path, *, cache_dir: Path | None = None) -> dict[str, A
 
 
 def validate(data: dict[str, Any], path: Path, *, cache_dir: Path | None = None) -> None:
-    """Raise CtxfixError listing every problem; a cached success skips jsonschema."""
+    """Raise a CtxfixError with one `file:line:col: key.path: message` line per
+    problem; a cached success skips jsonschema."""
     marker = _usable_marker(path, cache_dir)
     if marker is not None and marker.is_file():
         return
-    found = problems(data, path)
+    found = _violations(data, path)
     if found:
-        # One line per problem. CtxfixError prints as one `ctxfix: error:` line,
-        # so continuation lines carry the same prefix themselves.
-        raise CtxfixError(
-            None,
-            f"invalid settings ({len(found)} problem(s)):\nctxfix: error: "
-            + "\nctxfix: error: ".join(found),
-        )
+        where, key, msg = found[0]
+        also = tuple((w, f"{k}: {m}") for w, k, m in found[1:])
+        raise CtxfixError(where, f"{key}: {msg}", also)
+    _check_sizes(data, path)
     if marker is not None:
         _store(marker, data)
 

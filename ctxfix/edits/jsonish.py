@@ -46,6 +46,9 @@ def _error(text: str, where: str, exc: Exception) -> CtxfixError:
     index = getattr(exc, "index", None)
     if at is not None:  # the message's own offset is right even where .index is 0 (EOF)
         index = int(at.group(1))
+    illegal = re.search(r"^Illegal character .* at index (\d+)$", msg)
+    if illegal is not None:  # json-five's tokenizer error has no token: .index is 0
+        index = int(illegal.group(1))
     bom = 1 if text.startswith(_BOM) else 0
     if isinstance(index, int):
         line, col = offset_to_line_col(text, min(index + bom, len(text)))
