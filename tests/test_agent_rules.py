@@ -66,14 +66,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_run import run_ctxfix
 from ollama_fixtures import LLAMA31_8B, QWEN3_CODER_30B, QWEN25_CODER_32B, Arch, add_model
 from ollama_server import OllamaDouble
 
@@ -755,25 +754,18 @@ def materialize(case: Case, variant: str, root: Path) -> Variant:
 
 
 def scan(url: str, paths: list[Path], cwd: Path) -> dict[str, Any]:
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ctxfix",
-            "scan",
-            *dict.fromkeys(str(p) for p in paths),
-            "--host",
-            url,
-            "--no-user",
-            "--no-store",
-            "--isolated",
-            "--format",
-            "json",
-            "--prefill-tps",
-            str(PREFILL_TPS),
-        ],
-        capture_output=True,
-        text=True,
+    r = run_ctxfix(
+        "scan",
+        *dict.fromkeys(str(p) for p in paths),
+        "--host",
+        url,
+        "--no-user",
+        "--no-store",
+        "--isolated",
+        "--format",
+        "json",
+        "--prefill-tps",
+        str(PREFILL_TPS),
         cwd=cwd,
         timeout=60,
     )

@@ -5,21 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-DEMO = REPO / "fixtures" / "demo"
+from cli_run import DEMO, REPO, run_ctxfix
 
 
 def ctxfix(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ctxfix", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
+    return run_ctxfix(*args, cwd=cwd)
 
 
 def findings(*extra: str) -> list[dict]:

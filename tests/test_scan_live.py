@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import DEMO, run_ctxfix
 from ollama_server import OllamaDouble
-
-REPO = Path(__file__).resolve().parent.parent
-DEMO = REPO / "fixtures" / "demo"
 
 
 def ctxfix(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ctxfix", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or REPO,
-        timeout=timeout,
-    )
+    return run_ctxfix(*args, cwd=cwd, timeout=timeout)
 
 
 def scan_json(url: str, *extra: str, cwd: Path) -> dict:
