@@ -47,8 +47,10 @@ def main() -> None:
         s.append(wall(scan))
     ms, mb = statistics.median(s), statistics.median(b)
     print(f"python -c pass: median {mb * 1000:.1f} ms (min {min(b) * 1000:.1f})")
-    print(f"ctxfix scan fixtures/demo --no-server --no-user: median {ms * 1000:.1f} ms "
-          f"(min {min(s) * 1000:.1f})")
+    print(
+        f"ctxfix scan fixtures/demo --no-server --no-user: median {ms * 1000:.1f} ms "
+        f"(min {min(s) * 1000:.1f})"
+    )
     print(f"ratio {ms / mb:.1f}x (target <= 8x)")
 
 
