@@ -28,9 +28,9 @@ would not know about it). The action is kept with `host=None`: `apply` prints
 the Modelfile and the exact `ollama create` command (and writes the Modelfile
 under `--out-dir` when given); agents are renamed on the next apply, after the
 model exists.
-Target context: `--target-ctx` (capped at native), else native, lowered to the
-largest multiple of 1024 that fits `settings.memory_bytes` when the budget and
-the model's geometry and weights are known (`memory.max_fitting_ctx`).
+Target context: one policy shared with the rules, `ctxfix.target.target_for`:
+`--target-ctx` (capped at native), else native, lowered to the largest
+multiple of 1024 that fits the memory budget when it is known.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ from typing import Any
 
 from ctxfix.facts import Finding, KeyPath, format_key_path
 from ctxfix.names import canonical
+from ctxfix.rules.timeout_below_prefill import MARGIN as TIMEOUT_MARGIN
 from ctxfix.world import ResolvedBinding, ResolvedModel, World
 
-TIMEOUT_MARGIN = 1.25
 FILE_ORIGINS = ("modelfile",)
 MODEL_ORIGINS = ("store", "server")
 
