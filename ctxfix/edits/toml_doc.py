@@ -5,7 +5,8 @@ Codex config ([model_providers.ollama], `model_context_window = ...`) needs
 `path:line:col` in reports and a byte-exact splice for fixes. TOML's grammar
 is line-oriented, so a scanner that records the span of every key and value
 is small; `tomllib` (stdlib) gives the data and the validity check (every
-edit is re-parsed), and `tomlkit` renders string literals with TOML escapes.
+edit is re-parsed); string values are written as TOML basic strings, whose
+escapes are JSON's (`json.dumps`), so no TOML library is needed to write.
 """
 
 from __future__ import annotations
