@@ -64,6 +64,12 @@ def measure_prefill(host: str, model: str, timeout: float = 300.0) -> float:
         raise CtxfixError(host, f"prefill measurement of {model} failed: {exc.error}") from None
     except (ConnectionError, httpx.HTTPError) as exc:
         raise CtxfixError(host, f"cannot reach server to measure prefill: {exc}") from None
+    except ValueError as exc:  # malformed JSON (JSONDecodeError) or shape (ValidationError)
+        reason = str(exc).splitlines()[0]
+        raise CtxfixError(
+            host,
+            f"prefill measurement of {model}: malformed response from /api/generate ({reason})",
+        ) from None
     count = getattr(r, "prompt_eval_count", None)
     duration = getattr(r, "prompt_eval_duration", None)
     if not count or not duration:

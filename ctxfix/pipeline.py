@@ -230,6 +230,7 @@ def build_world(
     defs += _read_stores(targets, settings, warnings, progress)
     servers, server_models = _read_servers(targets, settings, warnings, progress)
     defs += server_models
+    settings = _with_local_facts(settings, targets, servers, environ, home)
     bindings = _read_agents(targets, warnings, progress)
     progress.stage("reading server environment")
     env = _read_env(targets, environ, settings, warnings)

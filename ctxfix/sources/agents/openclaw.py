@@ -58,7 +58,14 @@ def _expand(raw: str, home: Path) -> Path:
 
 
 def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
-    """Config candidates in OpenClaw's own order (resolveDefaultConfigCandidates)."""
+    """The config OpenClaw reads: the first existing candidate, in its own order.
+
+    OpenClaw (resolveConfigPathCandidate) reads only the first candidate that
+    exists, so a leftover legacy `~/.clawdbot/clawdbot.json` or a default
+    `~/.openclaw/openclaw.json` shadowed by `$OPENCLAW_STATE_DIR` is never
+    read by it and must not produce findings. With none existing, all
+    candidates are returned (discovery skips the missing ones).
+    """
     if env.get("OPENCLAW_HOME", "").strip():
         home = _expand(env["OPENCLAW_HOME"], home)
     explicit = (
@@ -73,7 +80,8 @@ def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
         out += [base / name for name in FILE_NAMES]
     for d in _STATE_DIRS:
         out += [home / d / name for name in FILE_NAMES]
-    return out
+    existing = next((p for p in out if p.exists()), None)
+    return [existing] if existing is not None else out
 
 
 def detect(path: Path, data: Any) -> bool:
