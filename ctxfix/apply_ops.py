@@ -11,8 +11,18 @@ does the side effects in the order that keeps a failure harmless:
      the Ollama actions in the same journal; a failure here deletes the models
      created in step 3, so nothing is left half-applied.
 Rollback undoes the actions: a created model is deleted only while its digest
-is still the one recorded; an `--in-place` model is re-created with its
-previous parameters.
+is still the one recorded; an `--in-place` model is restored from a copy.
+
+Why a copy for `--in-place` (and not a re-create with the previous
+parameters): Ollama's `/api/create` merges the request's parameters over the
+parent's, so a re-create can change a value but never remove one; a model
+whose old definition had no num_ctx would keep the new one after rollback.
+So before replacing NAME, apply copies it (`/api/copy`, which copies the
+manifest byte for byte) to `ctxfix-backup/<model>:<tag>-<hex>`; rollback copies
+it back (same digest, same parameters, an unset num_ctx unset again) and
+deletes the copy. The copy also keeps Ollama from pruning the old layers
+(it removes the replaced manifest's unused layers on create). The plan never
+fixes a model in the `ctxfix-backup` namespace.
 """
 
 from __future__ import annotations
@@ -149,9 +159,14 @@ def summary(rendered: Rendered) -> str:
     if rendered.empty:
         return "ctxfix: nothing to change"
     n_files = len(rendered.changes) + len(rendered.new_files)
-    live = sum(1 for a in rendered.actions if a.host is not None)
-    offline = len(rendered.actions) - live
-    bits = [f"{n_files} file(s) to change", f"{live} model(s) to create"]
+    live = sum(1 for a in rendered.actions if a.host is not None and a.kind != "replace")
+    replace = sum(1 for a in rendered.actions if a.host is not None and a.kind == "replace")
+    offline = sum(1 for a in rendered.actions if a.host is None)
+    bits = [f"{n_files} file(s) to change"]
+    if live or not replace:
+        bits.append(f"{live} model(s) to create")
+    if replace:
+        bits.append(f"{replace} model(s) to replace")
     if offline:
         bits.append(f"{offline} model(s) to create with `ollama create`")
     return "ctxfix: " + ", ".join(bits)
@@ -188,14 +203,59 @@ def model_digest(host: str, name: str, timeout: float = 10.0) -> str | None:
     return None
 
 
+def backup_name(name: str, token: str) -> str:
+    """`qwen3-coder:30b-v-128k` -> `ctxfix-backup/qwen3-coder:30b-v-128k-<token>`.
+
+    Ollama tags are at most 80 characters, so a long tag is shortened.
+    """
+    from ctxfix.names import split_name
+    from ctxfix.plan import BACKUP_NAMESPACE
+
+    _host, _ns, model, tag = split_name(name)
+    return f"{BACKUP_NAMESPACE}/{model}:{tag[: 79 - len(token)]}-{token}"
+
+
+def copy_model(host: str, source: str, destination: str, timeout: float = 30.0) -> None:
+    """`ollama cp SOURCE DESTINATION` on `host` (a byte copy of the manifest)."""
+    import ollama
+
+    from ctxfix.sources.server import parse_host
+
+    client = ollama.Client(host=parse_host(host), timeout=timeout)
+    try:
+        client.copy(source, destination)
+    except Exception as exc:
+        raise CtxfixError(
+            host, f"copy {source} to {destination}: {type(exc).__name__}: {exc}"
+        ) from None
+    finally:
+        client._client.close()
+
+
 def _create_one(a: ModelAction, timeout: float) -> dict[str, Any]:
+    import secrets
+
     from ctxfix.sources import server
 
     assert a.host is not None
     previous = model_digest(a.host, a.name, timeout)
     if a.kind == "create" and previous is not None:
         raise CtxfixError(a.host, f"{a.name} already exists; nothing was changed (run scan again)")
-    digest = server.create_model(a.host, a.name, a.parent, a.parameters, timeout=max(timeout, 60))
+    backup: str | None = None
+    if a.kind == "replace":
+        if previous is None:
+            raise CtxfixError(a.host, f"{a.name} is no longer on the server; nothing was changed")
+        backup = backup_name(a.name, secrets.token_hex(3))
+        copy_model(a.host, a.name, backup, timeout)
+    try:
+        digest = server.create_model(
+            a.host, a.name, a.parent, a.parameters, timeout=max(timeout, 60)
+        )
+    except CtxfixError:
+        if backup is not None:  # NAME is unchanged: drop the copy
+            with contextlib.suppress(CtxfixError):
+                server.delete_model(a.host, backup, timeout)
+        raise
     record = {
         "kind": a.kind,
         "model": a.name,
@@ -206,6 +266,7 @@ def _create_one(a: ModelAction, timeout: float) -> dict[str, Any]:
         "digest": digest or None,
         "previous_digest": previous,
         "previous_parameters": dict(a.previous_parameters) if a.previous_parameters else None,
+        "backup_model": backup,
     }
     served = server.show_num_ctx(a.host, a.name, timeout)
     if served != a.target_ctx:
@@ -239,11 +300,26 @@ def undo_action(action: dict[str, Any], dry_run: bool, *, timeout: float = 30.0)
         return f"server unreachable ({exc.problem})"
     if current is None:
         return "no longer on the server"
+    backup = action.get("backup_model") if action.get("kind") == "replace" else None
     if action.get("digest") and current != action["digest"]:
-        return "changed since the apply (digest differs); left alone"
+        kept = f" (its previous definition is still {backup})" if backup else ""
+        return f"changed since the apply (digest differs); left alone{kept}"
+    if backup:
+        try:
+            saved = model_digest(host, backup, timeout)
+        except CtxfixError as exc:
+            return f"server unreachable ({exc.problem})"
+        if saved is None:
+            return f"its previous definition {backup} is gone; left alone"
+        if action.get("previous_digest") and saved != action["previous_digest"]:
+            return f"its previous definition {backup} changed since the apply; left alone"
     if dry_run:
         return None
-    if action.get("kind") == "replace":
+    if backup:
+        copy_model(host, backup, name, timeout)  # the old manifest, byte for byte
+        server.delete_model(host, backup, timeout)
+        return None
+    if action.get("kind") == "replace":  # a journal from before backups: best effort
         prev = action.get("previous_parameters") or {}
         server.create_model(host, name, name, prev, timeout=max(timeout, 60))
         return None

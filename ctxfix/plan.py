@@ -48,6 +48,15 @@ from ctxfix.world import ResolvedBinding, ResolvedModel, World
 
 FILE_ORIGINS = ("modelfile",)
 MODEL_ORIGINS = ("store", "server")
+# `apply --in-place` keeps the previous definition here until rollback (apply_ops);
+# a backup is never a model to fix.
+BACKUP_NAMESPACE = "ctxfix-backup"
+
+
+def is_backup(name: str) -> bool:
+    from ctxfix.names import split_name
+
+    return split_name(name)[1].lower() == BACKUP_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -278,7 +287,7 @@ def _plan_models(
     # stored / served models: one group per canonical name; a server copy wins over a store copy
     groups: dict[str, list[ResolvedModel]] = {}
     for m in world.models:
-        if m.definition.origin in MODEL_ORIGINS:
+        if m.definition.origin in MODEL_ORIGINS and not is_backup(m.name):
             groups.setdefault(canonical(m.name), []).append(m)
     # models agents use first, so they become the parent when two map to one new name
     order = sorted(groups, key=lambda n: (n not in used, n))

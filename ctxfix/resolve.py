@@ -49,23 +49,43 @@ class _Index:
             lst.sort(key=lambda d: self._ORDER.get(d.origin, 9))
 
     def get(self, name: str, host: str | None = None) -> ModelDef | None:
+        """The definition `name` resolves to on `host` (any source when no host).
+
+        A live server's model answers only for that server: a binding to a
+        remote host that was not scanned never joins another server's model of
+        the same name (a store or Modelfile may still stand in, as a guess).
+        """
         cands = self.by_name.get(canonical(name), [])
         if host:
             for d in cands:
                 if d.host and _same_host(d.host, host):
                     return d
+            if not is_local_host(host):
+                cands = [d for d in cands if d.origin != "server"]
         return cands[0] if cands else None
+
+
+def _base_url(url: str) -> str:
+    """`http://gpu-box:11434/v1/` -> `http://gpu-box:11434` (what --host takes)."""
+    u = url.rstrip("/")
+    for suffix in ("/v1", "/api"):
+        if u.endswith(suffix):
+            u = u[: -len(suffix)]
+    return u
 
 
 def _same_host(a: str, b: str) -> bool:
     def norm(u: str) -> str:
-        u = u.rstrip("/")
-        for suffix in ("/v1", "/api"):
-            if u.endswith(suffix):
-                u = u[: -len(suffix)]
-        return u.replace("localhost", "127.0.0.1").lower()
+        return _base_url(u).replace("localhost", "127.0.0.1").lower()
 
     return norm(a) == norm(b)
+
+
+def is_local_host(url: str) -> bool:
+    """A server on this machine (loopback, or 0.0.0.0 as clients reach it)."""
+    from ctxfix.budget import is_loopback_host
+
+    return is_loopback_host(url)
 
 
 def _version_tuple(v: str | None) -> tuple[int, ...] | None:
@@ -94,6 +114,7 @@ class Resolver:
         self.env = env
         self.settings = settings
         self.warnings: list[Warning_] = []
+        self._hinted: set[str] = set()
 
     # ---- server facts ------------------------------------------------
     def version_for(self, d: ModelDef) -> tuple[str | None, int | None]:
@@ -114,6 +135,24 @@ class Resolver:
         if d.host and d.host in self.servers:
             return self.servers[d.host].vram_bytes
         return None
+
+    def _hint_unscanned_host(self, b: AgentBinding) -> None:
+        """Say once per host when an agent uses a remote server nobody asked us to scan."""
+        if not b.host or self.settings.no_server or is_local_host(b.host):
+            return
+        if any(_same_host(h, b.host) for h in self.servers):
+            return
+        base = _base_url(b.host)
+        if base in self._hinted:
+            return
+        self._hinted.add(base)
+        self.warnings.append(
+            Warning_(
+                b.file,
+                f"{b.agent} uses the Ollama server at {base}, which was not scanned; "
+                f"pass --host {base} to judge its bindings against what it serves",
+            )
+        )
 
     # ---- FROM chain --------------------------------------------------
     def _chain(self, d: ModelDef) -> list[ModelDef]:
@@ -232,7 +271,11 @@ class Resolver:
             served = num
         else:
             relies = True
+            # the environment found here (shell, systemd, compose) describes this
+            # machine's server: it does not set a remote host's default
             env = self.env.get("OLLAMA_CONTEXT_LENGTH")
+            if d.host and not is_local_host(d.host):
+                env = None
             env_val = _int_or_none(env.value) if env else None
             if env is not None and env_val and supports_context_env(version):
                 served = Sourced(
@@ -293,6 +336,7 @@ class Resolver:
         )
 
     def resolve_binding(self, b: AgentBinding, models: list[ResolvedModel]) -> ResolvedBinding:
+        self._hint_unscanned_host(b)
         target = self.index.get(b.model, b.host)
         rm = None
         if target is not None:

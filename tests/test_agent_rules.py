@@ -734,14 +734,33 @@ class Variant:
         return {str(p) for p in self.paths}
 
 
-def materialize(case: Case, variant: str, root: Path) -> Variant:
-    """The committed files when the case fires as committed, else edited copies in `root`."""
+# Remote Ollama hosts the committed fixtures name. ctxfix joins a binding to a
+# remote host only with that host's own models (it never judges it by another
+# server's model of the same name), and the tests may contact nothing but the
+# loopback double; so the copies name this machine's default Ollama address,
+# which joins the models of the local server under test (the double).
+REMOTE_HOSTS = ("gpu-box.local:11434", "192.168.1.20:11434")
+LOCAL_OLLAMA = "127.0.0.1:11434"
+
+
+def _retarget(text: str, served_at: str) -> str:
+    for remote in REMOTE_HOSTS if served_at else ():
+        text = text.replace(remote, served_at)
+    return text
+
+
+def materialize(case: Case, variant: str, root: Path, served_at: str = "") -> Variant:
+    """Copies of the case's fixture files in `root`, edited for the variant.
+
+    `served_at` (host:port of the double) replaces the fixtures' remote hosts.
+    """
     sources = [FIXTURES / f for f in case.files]
     subs = case.fire if variant == "fire" else (*case.fire, *case.fix)
-    if not subs:
+    committed = {p.name: p.read_text(encoding="utf-8") for p in sources}
+    texts = {name: _retarget(text, served_at) for name, text in committed.items()}
+    if not subs and texts == committed:
         return Variant(sources)
-    texts = {p.name: p.read_text(encoding="utf-8") for p in sources}
-    apply_subs(texts, subs)
+    apply_subs(texts, tuple((_retarget(a, served_at), _retarget(b, served_at)) for a, b in subs))
     d = root / f"{case.id}-{variant}"
     d.mkdir(parents=True)
     out = []
@@ -800,8 +819,9 @@ def agent_scan(
     def get(agent: str) -> Scanned:
         if agent not in cache:
             root = tmp_path_factory.mktemp(f"configs-{agent}")
+            served_at = LOCAL_OLLAMA
             variants = {
-                (c.code, v): materialize(c, v, root)
+                (c.code, v): materialize(c, v, root, served_at)
                 for c in CASES
                 if c.agent == agent
                 for v in ("fire", "fixed")

@@ -205,6 +205,51 @@ def test_string_array_skip_lands_on_next_key(
     assert meta.kv["z.last"] == 2**63 + seed
 
 
+def _outcome(path: Path, *, fast: bool, chunk: int) -> Any:
+    """What a user gets from the file: the KV dict, or the exact error line."""
+    old = G._CHUNK, G._FAST_MIN_STRINGS
+    G._CHUNK, G._FAST_MIN_STRINGS = chunk, (1000 if fast else 1 << 62)
+    try:
+        return read_metadata(path).kv
+    except CtxfixError as e:
+        return str(e)
+    finally:
+        G._CHUNK, G._FAST_MIN_STRINGS = old
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 2**32),
+    big_endian=st.booleans(),
+    chunk=st.sampled_from([64, 5000, 1 << 20]),
+    edits=st.lists(
+        st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=3
+    ),
+)
+def test_corrupt_string_array_block_skip_agrees_with_plain_walk(
+    tmp_path: Path, seed: int, big_endian: bool, chunk: int, edits: list
+) -> None:
+    """Bytes changed inside a big string array: the block skip gives what the plain walk gives.
+
+    Lengths that grow past 255, lose their zero high bytes or run off the end
+    must send the fast path to the exact walk, so the result (values, or the
+    error naming the byte offset) is the same with and without it.
+    """
+    rng = random.Random(seed)
+    strings = ["x" * rng.choice([0, 1, 3, 7, 9, 40, 255, 256, 300]) for _ in range(2500)]
+    kv = {"a.first": 1, "tokenizer.ggml.tokens": ("str", strings), "z.last": ("u32", 7)}
+    path = tmp_path / "strings.gguf"
+    gen_gguf.write_gguf(path, "rnd", kv, big_endian=big_endian)
+    data = bytearray(path.read_bytes())
+    start = data.index(b"tokenizer.ggml.tokens")  # edits land in the array (or its header)
+    for where, byte in edits:
+        data[start + int(where * (len(data) - start))] = byte
+    path.write_bytes(bytes(data))
+    assert _outcome(path, fast=True, chunk=chunk) == _outcome(path, fast=False, chunk=1 << 20)
+
+
 def test_tensor_infos_equal_gguf_reader(tmp_path: Path) -> None:
     import numpy as np
 

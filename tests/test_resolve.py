@@ -166,3 +166,34 @@ def test_binding_joins_case_insensitively_and_prefers_its_host():
     w = world([a, b], [binding("qwen3-coder:30b", host="http://b:11434/v1", api="openai")])
     assert w.bindings[0].served_ctx.value == 16384
     assert w.known_models == ["qwen3-coder:30b"]
+
+
+def test_remote_binding_never_joins_another_servers_model():
+    local = store_model("qwen3-coder:30b", 8192, host="http://127.0.0.1:11434", origin="server")
+    w = world([local], [binding("qwen3-coder:30b", host="http://gpu-box:11434")])
+    assert w.bindings[0].model is None
+    w = world([local], [binding("qwen3-coder:30b", host="http://localhost:11434")])
+    assert w.bindings[0].model is not None
+
+
+def test_local_environment_does_not_set_a_remote_hosts_default():
+    env = ServerEnv(
+        {
+            "OLLAMA_CONTEXT_LENGTH": EnvValue(
+                "OLLAMA_CONTEXT_LENGTH", "8192", Location("environment")
+            )
+        }
+    )
+    remote = store_model("qwen3-coder:30b", host="http://gpu-box:11434", origin="server")
+    local = store_model("llama:1", host="http://127.0.0.1:11434", origin="server")
+    w = world([remote, local], env=env)
+    assert by_name(w, "qwen3-coder:30b").served_ctx.source == "default"
+    assert by_name(w, "llama:1").served_ctx.source == "env"
+
+
+def test_unscanned_remote_host_gets_one_hint():
+    warnings = []
+    b = binding("qwen3-coder:30b", host="http://gpu-box:11434/v1", api="openai")
+    resolve([], [b, b], [], ServerEnv(), Settings(), warnings)
+    (w,) = warnings
+    assert "--host http://gpu-box:11434" in str(w)

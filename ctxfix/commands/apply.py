@@ -116,8 +116,15 @@ def apply(
     store = JournalStore(journal_dir)
     command = " ".join(["ctxfix apply", *(str(p) for p in paths)])
     journal = apply_ops.execute(rendered, store, command, timeout=settings.server_timeout)
+    backups = {(r.get("host"), r["model"]): r.get("backup_model") for r in journal.actions}
     for a in rendered.actions:
-        if a.host is not None:
+        if a.host is not None and a.kind == "replace":
+            kept = backups.get((a.host, a.name))
+            click.echo(
+                f"replaced {a.name} on {a.host}: serves {a.target_ctx:,}"
+                + (f" (previous definition kept as {kept} for rollback)" if kept else "")
+            )
+        elif a.host is not None:
             click.echo(f"created {a.name} on {a.host}: serves {a.target_ctx:,}")
         else:
             click.echo(apply_ops.describe_action(a, rendered, Path.cwd()), nl=False)

@@ -44,8 +44,9 @@ def rollback(
     store = JournalStore(journal_dir)
     if last:
         journal = store.last()
-        if journal is None:
-            raise CtxfixError(None, f"no applies recorded in {store.root}")
+        if journal is None:  # a clear no-op, like rolling back twice (exit 0)
+            click.echo(f"ctxfix: no applies recorded in {store.root}; nothing to roll back")
+            sys.exit(0)
     else:
         assert journal_id is not None
         journal = store.load(journal_id)

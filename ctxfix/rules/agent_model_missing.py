@@ -4,7 +4,8 @@ What it finds
     An agent binding whose Ollama model name matches nothing in the scanned
     model stores or live servers (names compared as Ollama does: default
     `latest` tag, `library/` namespace implied, case-insensitive). Silent when
-    no store and no server was scanned (an offline repo scan cannot know).
+    no store and no server was scanned (an offline repo scan cannot know), and
+    for a binding to a remote host that was not scanned.
 
 Why it matters
     Ollama answers `model 'x' not found` (404) and many agents show that as a
@@ -34,12 +35,20 @@ NAME = "agent-model-missing"
 SEVERITY = "error"
 
 
+def _host_scanned(host: str | None, world: World) -> bool:
+    from ctxfix.resolve import _same_host, is_local_host
+
+    if not host or is_local_host(host):
+        return True
+    return any(_same_host(s.host, host) for s in world.servers)
+
+
 def check(world: World) -> Iterator[Finding]:
     if not world.known_models:
         return
     for rb in world.bindings:
         b = rb.binding
-        if rb.model is not None:
+        if rb.model is not None or not _host_scanned(b.host, world):
             continue
         close = difflib.get_close_matches(b.model, world.known_models, n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""

@@ -153,18 +153,20 @@ class _OverBudget(Exception):
 class _Reader:
     """Bounded, buffered, sequential reads over one open file.
 
-    `buf[pos:]` holds the bytes at file offset `base + pos` onwards. Every read
-    first checks the claimed size against `size - offset`, so nothing larger
-    than the real file is ever requested.
+    `buf[pos:end]` holds the bytes at file offset `base + pos` onwards. Every
+    read first checks the claimed size against `size - offset`, so nothing
+    larger than the real file is ever requested. `buf` is one bytearray reused
+    for every chunk (see `load`); bytes past `end` are stale.
     """
 
     def __init__(self, f: BinaryIO, size: int, where: str) -> None:
         self.f = f
         self.size = size
         self.where = where
-        self.buf = b""
+        self.buf = bytearray()
         self.base = 0
         self.pos = 0
+        self.end = 0
         self.order = "<"
         self._structs: dict[str, struct.Struct] = {}
 
@@ -179,38 +181,55 @@ class _Reader:
 
     # -- buffer -----------------------------------------------------------------
 
+    def load(self, off: int, want: int) -> int:
+        """Buffer the file from `off`: `want` bytes or more, fewer only at EOF; return the count.
+
+        Why one reused bytearray and `readinto`: a fresh `bytes` per 1 MiB
+        chunk cost ~2 ms of allocation and page faults per 6 MB tokenizer
+        header here, about a tenth of the whole read (bench/RESULTS.md). The
+        buffer never outgrows `min(max(want, _CHUNK), size - off)`, and every
+        caller has checked `want` against the bytes the file really has.
+        """
+        cap = min(max(want, _CHUNK), self.size - off)
+        if len(self.buf) < cap:
+            self.buf = bytearray(cap)
+        self.f.seek(off)
+        got = 0
+        with memoryview(self.buf) as view:
+            while got < cap:
+                n = self.f.readinto(view[got:cap])
+                if not n:  # EOF earlier than fstat said: the file shrank under us
+                    break
+                got += n
+        self.base, self.pos, self.end = off, 0, got
+        return got
+
     def need(self, n: int, what: str, at: int | None = None) -> None:
         """Make `n` bytes available at the current offset, or fail naming `what`."""
-        if self.pos + n <= len(self.buf):
+        if self.pos + n <= self.end:
             return
         off = self.offset
-        if n > self.size - off:
+        if n > self.size - off or self.load(off, n) < n:
             raise self.error(
                 f"truncated file: {what} runs past the end of the file", off if at is None else at
             )
-        self.f.seek(off)
-        data = self.f.read(max(n, _CHUNK))
-        if len(data) < n:  # the file shrank under us
-            raise self.error(
-                f"truncated file: {what} runs past the end of the file", off if at is None else at
-            )
-        self.buf, self.base, self.pos = data, off, 0
 
     def fill(self, want: int) -> None:
         """Try to have `want` bytes buffered (fewer near EOF); never fails."""
-        if len(self.buf) - self.pos >= want:
-            return
-        off = self.offset
-        self.f.seek(off)
-        self.buf, self.base, self.pos = self.f.read(max(want, _CHUNK)), off, 0
+        if self.end - self.pos < want:
+            self.load(self.offset, min(want, self.size - self.offset))
+
+    def drop(self, offset: int) -> None:
+        """Move to `offset` with nothing buffered (the next read loads from there)."""
+        self.base, self.pos, self.end = offset, 0, 0
 
     def skip(self, n: int, what: str, at: int) -> None:
         if n > self.size - self.offset:
             raise self.error(f"{what} runs past the end of the file", at)
-        if self.pos + n <= len(self.buf):
+        if self.pos + n <= self.end:
             self.pos += n
         else:
-            self.base, self.pos, self.buf = self.offset + n, 0, b""
+            self.drop(self.offset + n)
 
     # -- primitives -------------------------------------------------------------
 
@@ -235,7 +254,7 @@ class _Reader:
         if n > self.size - self.offset:
             raise self.error(f"{what} claims {n} bytes, past the end of the file", at)
         self.need(n, what, at)
-        data = self.buf[self.pos : self.pos + n]
+        data = bytes(self.buf[self.pos : self.pos + n])
         self.pos += n
         return data
 
@@ -274,7 +293,7 @@ class _Reader:
             try:
                 return self.array_body(elem_type, count, key, budget)
             except _OverBudget:
-                self.base, self.pos, self.buf = start, 0, b""
+                self.drop(start)
         self.skip_array_body(elem_type, count, key, at)
         return ArrayInfo(elem_type, count)
 
@@ -316,56 +335,72 @@ class _Reader:
         Why a regex: a vocabulary and its merges are ~300,000 strings whose
         lengths must be walked one by one to find the end of the array. A
         Python loop costs 100-180 ns per string here; `re` walks blocks of
-        short strings in C at well under half that (bench/RESULTS.md). The
-        match is exact, not a heuristic: the pattern has one alternative per
-        length n < 256 (the u64 n, then exactly n bytes), so a block either
-        parses as exactly `_BLOCK` records or fails, and a block it cannot
-        take (a string of 256+ bytes, the end of the buffer or of the file) is
-        walked by the plain loop, which checks every length.
+        short strings in C at about 50 ns (bench/RESULTS.md). The match is
+        exact, not a heuristic: the pattern has one alternative per length
+        n < 256 (the u64 n, then exactly n bytes), so a block either parses as
+        exactly `_BLOCK` records or fails. A block that fails for want of
+        buffered bytes is retried after a refill; any other failure (a string
+        of 256+ bytes, the end of the file, a corrupt length) is walked by the
+        plain loop, which checks every length, up to and including the first
+        long string, and the blocks resume after it.
         """
         if count >= _FAST_MIN_STRINGS:
-            block = _string_block_pattern(self.order == "<")
-            want = _BLOCK * (8 + 255)
+            match = _string_block_pattern(self.order == "<").match
+            want = _BLOCK * (8 + 255)  # the most bytes a block can span
             while count >= _BLOCK:
-                if len(self.buf) - self.pos < want:
+                m = match(self.buf, self.pos, self.end)
+                if m is None and self.end - self.pos < want and self.base + self.end < self.size:
                     self.fill(want)
-                m = block.match(self.buf, self.pos)
+                    m = match(self.buf, self.pos, self.end)
                 if m is not None:
                     self.pos = m.end()
+                    count -= _BLOCK
                 else:
-                    self.walk_strings(_BLOCK, key)
-                count -= _BLOCK
+                    count -= self.walk_strings(_BLOCK, key, stop_after_long=True)
         self.walk_strings(count, key)
 
-    def walk_strings(self, count: int, key: str) -> None:
-        """The plain loop: read each u64 length, jump over the bytes (locals for speed)."""
+    def walk_strings(self, count: int, key: str, stop_after_long: bool = False) -> int:
+        """The plain loop: read each u64 length, jump over the bytes (locals for speed).
+
+        Walks `count` strings, or (`stop_after_long`) stops right after the
+        first one of 256+ bytes; returns how many it walked.
+        """
         unpack = (self._structs.get("Q") or struct.Struct(self.order + "Q")).unpack_from
-        buf, pos, base, size = self.buf, self.pos, self.base, self.size
-        end = len(buf)
-        for _ in range(count):
+        buf, pos, base, end, size = self.buf, self.pos, self.base, self.end, self.size
+        walked = 0
+        while walked < count:
+            walked += 1
             if pos + 8 > end:
-                self.buf, self.pos, self.base = buf, pos, base
+                self.buf, self.pos, self.base, self.end = buf, pos, base, end
                 self.need(8, f"length of a string in array {key!r}")
-                buf, pos, base = self.buf, self.pos, self.base
-                end = len(buf)
+                buf, pos, base, end = self.buf, self.pos, self.base, self.end
             n = unpack(buf, pos)[0]
             pos += 8
             if pos + n <= end:
                 pos += n
-                continue
-            if n > size - (base + pos):
+            elif n > size - (base + pos):
                 raise self.error(
                     f"string in array {key!r} claims {n} bytes, past the end of the file",
                     base + pos - 8,
                 )
-            base, pos, buf, end = base + pos + n, 0, b"", 0
-        self.buf, self.pos, self.base = buf, pos, base
+            else:
+                base, pos, end = base + pos + n, 0, 0
+            if stop_after_long and n > 255:
+                break
+        self.buf, self.pos, self.base, self.end = buf, pos, base, end
+        return walked
 
 
-# Below this many strings, compiling the block pattern (~5-8 ms, once per
+# Below this many strings, compiling the block pattern (~5-9 ms, once per
 # process) costs more than it saves; real vocabularies have 32k-262k tokens.
 _FAST_MIN_STRINGS = 32768
 _BLOCK = 256
+
+# Lengths in the order the block pattern tries them: `re` tests a branch's
+# alternatives one after the other (a one-byte check each), so the usual
+# lengths of BPE tokens and merges (mostly 3-12 bytes, 7 the mode in
+# bench/bench_gguf.py's Qwen-like mix) go first; 0 is rare and goes last.
+_LENGTH_ORDER = [*sorted(range(1, 256), key=lambda n: (abs(n - 7), n)), 0]
 
 
 @cache
@@ -374,19 +409,29 @@ def _string_block_pattern(little: bool) -> re.Pattern[bytes]:
 
     One alternative per length n: the u64 n (low byte n then seven zero bytes
     little-endian; seven zero bytes then n big-endian) followed by exactly n
-    arbitrary bytes. Short lengths come first (most tokens and merges are
-    short, and `re` tries alternatives in order after a one-byte check), and
-    each record is atomic, so a failing block does not backtrack.
+    arbitrary bytes. The first byte of an alternative decides it, so at most
+    one alternative can match at any offset and the parse is unique.
+
+    Measured choices (bench/RESULTS.md): a possessive repeat `{256}+` (each
+    record is committed as it matches, so a failing block costs no
+    backtracking) instead of an atomic group per record (an extra jump per
+    string: ~30% slower); the seven zero bytes matched as one backreference
+    `\\1` to a group that a lookahead captured from the first record's own
+    zero bytes (one opcode per record instead of seven literals; if the first
+    record has no seven zero bytes the block fails and is walked). The repeat
+    has min = max, so it never reaches the part of CPython 3.11.0-3.11.4's
+    possessive-repeat bug (gh-106052: a failed iteration past the minimum).
     """
-    order = [*range(1, 256), 0]
-    zeros = rb"\x00{7}"
-    if little:
-        alts = [re.escape(bytes([n])) + zeros + (b".{%d}" % n if n else b"") for n in order]
-        unit = b"(?>" + b"|".join(alts) + b")"
-    else:
-        alts = [re.escape(bytes([n])) + (b".{%d}" % n if n else b"") for n in order]
-        unit = zeros + b"(?>" + b"|".join(alts) + b")"
-    return re.compile(b"(?:" + unit + b"){%d}" % _BLOCK, re.DOTALL)
+    zeros = b"\x00" * 7
+    head = [re.escape(bytes([n])) for n in _LENGTH_ORDER]
+    body = [b".{%d}" % n if n else b"" for n in _LENGTH_ORDER]
+    if little:  # n, 7 zero bytes, n bytes
+        alts = b"|".join(head[i] + rb"\1" + body[i] for i in range(len(head)))
+        pattern = b"(?=.(" + zeros + b"))(?:" + alts + b"){%d}+" % _BLOCK
+    else:  # 7 zero bytes, n, n bytes
+        alts = b"|".join(head[i] + body[i] for i in range(len(head)))
+        pattern = b"(?=(" + zeros + rb"))(?:\1(?:" + alts + b")){%d}+" % _BLOCK
+    return re.compile(pattern, re.DOTALL)
 
 
 def read_metadata(path: Path, *, want_tensors: bool = False) -> GGUFMetadata:
@@ -402,7 +447,7 @@ def read_metadata(path: Path, *, want_tensors: bool = False) -> GGUFMetadata:
 
 def _read(r: _Reader, want_tensors: bool) -> GGUFMetadata:
     r.need(4, "magic")
-    magic = r.buf[:4]
+    magic = bytes(r.buf[:4])
     if magic != GGUF_MAGIC:
         raise r.error(f"not a GGUF file (magic {magic!r}, expected b'GGUF')", 0)
     r.pos = 4
