@@ -208,8 +208,7 @@ def backup_name(name: str, token: str) -> str:
 
     Ollama tags are at most 80 characters, so a long tag is shortened.
     """
-    from ctxfix.names import split_name
-    from ctxfix.plan import BACKUP_NAMESPACE
+    from ctxfix.names import BACKUP_NAMESPACE, split_name
 
     _host, _ns, model, tag = split_name(name)
     return f"{BACKUP_NAMESPACE}/{model}:{tag[: 79 - len(token)]}-{token}"

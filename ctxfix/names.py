@@ -63,3 +63,12 @@ def canonical(name: str) -> str:
 def same_model(a: str, b: str) -> bool:
     """True when two references name the same Ollama model."""
     return canonical(a) == canonical(b)
+
+
+BACKUP_NAMESPACE = "ctxfix-backup"
+"""Where `apply --in-place` keeps the replaced definition (for rollback)."""
+
+
+def is_backup(name: str) -> bool:
+    """A ctxfix rollback copy (`ctxfix-backup/<model>:<tag>-<id>`): never judged or fixed."""
+    return split_name(name)[1].lower() == BACKUP_NAMESPACE

@@ -42,23 +42,16 @@ from pathlib import Path
 from typing import Any
 
 from ctxfix.facts import Finding, KeyPath, format_key_path
-from ctxfix.names import canonical
+from ctxfix.names import canonical, is_backup
 from ctxfix.rules.timeout_below_prefill import MARGIN as TIMEOUT_MARGIN
 from ctxfix.world import ResolvedBinding, ResolvedModel, World
 
 FILE_ORIGINS = ("modelfile",)
 MODEL_ORIGINS = ("store", "server")
+
+
 # `apply --in-place` keeps the previous definition here until rollback (apply_ops);
 # a backup is never a model to fix.
-BACKUP_NAMESPACE = "ctxfix-backup"
-
-
-def is_backup(name: str) -> bool:
-    from ctxfix.names import split_name
-
-    return split_name(name)[1].lower() == BACKUP_NAMESPACE
-
-
 @dataclass(frozen=True)
 class FileEdit:
     """One value to change in one file.

@@ -444,7 +444,10 @@ def resolve(
     settings: Settings,
     warnings: list[Warning_],
 ) -> World:
-    defs = merge_views(defs, warnings)
+    from ctxfix.names import is_backup
+
+    # rollback copies made by `apply --in-place` are ctxfix's own, not the user's models
+    defs = [d for d in merge_views(defs, warnings) if not is_backup(d.name)]
     r = Resolver(defs, servers, env, settings)
     models = [r.resolve_model(d) for d in defs]
     resolved_bindings = [r.resolve_binding(b, models) for b in bindings]

@@ -118,6 +118,9 @@ def test_in_place_replaces_definitions_and_rollback_restores_them(demo, capsys, 
     # ... and are never themselves planned for a fix
     code, out, _ = run_cli(capsys, "apply", "--dry-run", "--json", "--in-place", *_opts(srv))
     assert "ctxfix-backup" not in out
+    # ... nor reported by a scan: they are ctxfix's rollback copies, not the user's models
+    code, out, _ = run_cli(capsys, "scan", "--format", "json", *_opts(srv))
+    assert "ctxfix-backup" not in out
 
     code, out, err = run_cli(capsys, "rollback", "--last")
     assert code == 0, err
