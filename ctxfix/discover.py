@@ -139,6 +139,12 @@ def _walk(root: Path, warnings: list[Warning_]) -> Iterator[Path]:
             yield here / f
 
 
+def _too_broad(cwd: Path, home: Path) -> bool:
+    """The working directory is the home directory or a filesystem root."""
+    here = cwd.resolve()
+    return here == home.resolve() or here == Path(here.anchor)
+
+
 def discover(
     settings: Settings,
     environ: Mapping[str, str] | None = None,
@@ -150,6 +156,10 @@ def discover(
     mods = _agent_modules()
 
     paths = list(settings.paths) or [Path(".")]
+    if not settings.paths and _too_broad(Path.cwd(), home):
+        # `ctxfix scan` from $HOME or / would walk everything; the user-level
+        # config locations below cover a home directory without a walk
+        paths = []
     if not settings.scan_files:
         paths = []
     for p in paths:

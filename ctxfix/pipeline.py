@@ -192,7 +192,7 @@ def _with_local_facts(
 
     local_server = any(is_loopback_host(s.host) for s in servers)
     local_store = False
-    if not settings.no_store and not settings.stores:
+    if targets.stores:  # a default root counts, also when named with --store
         from ctxfix.sources.store import default_store_roots
 
         defaults = {p.resolve() for p in default_store_roots(environ, home or Path.home())}

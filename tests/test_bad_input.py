@@ -460,7 +460,8 @@ def ctxfix(tmp: Path, *argv: str) -> Run:
     """`python -m ctxfix ARGV --no-server --no-user` with HOME, cwd, cache and state in tmp."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OLLAMA_", "CTXFIX_"))}
     env.update(
-        HOME=str(tmp),
+        # an empty home beside the project: a scan run from $HOME itself walks nothing
+        HOME=str(tmp.parent / f"{tmp.name}-home"),
         CTXFIX_CACHE_DIR=str(tmp / ".ctxfix-cache"),
         CTXFIX_STATE_DIR=str(tmp / ".ctxfix-state"),
         NO_COLOR="1",

@@ -394,3 +394,18 @@ def test_given_memory_is_not_replaced(tmp_path):
     s = Settings(no_store=True, memory_bytes=64 * 1024**3, memory_source="--memory")
     out = _with_local_facts(s, Targets(), [ServerInfo("http://127.0.0.1:11434")], {}, tmp_path)
     assert (out.memory_bytes, out.memory_source) == (64 * 1024**3, "--memory")
+
+
+def test_scan_from_home_does_not_walk_it(tmp_path: Path) -> None:
+    """No path and cwd == $HOME: the user-level locations, not a walk of every file."""
+    home = tmp_path / "home"
+    stray = home / "old-project"
+    stray.mkdir(parents=True)
+    (stray / "Modelfile").write_text("FROM qwen3-coder:30b\nPARAMETER num_ctx 4096\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OLLAMA_", "XDG_"))}
+    env.update(HOME=str(home))
+    r = run_ctxfix("scan", "--no-server", "--no-store", "--format", "json", cwd=home, env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["models"] == []
+    r = run_ctxfix("scan", "--no-server", "--no-store", "--format", "json", cwd=stray, env=env)
+    assert [m["num_ctx"] for m in json.loads(r.stdout)["models"]] == [4096]
