@@ -398,7 +398,7 @@ _BLOCK = 256
 
 # Lengths in the order the block pattern tries them: `re` tests a branch's
 # alternatives one after the other (a one-byte check each), so the usual
-# lengths of BPE tokens and merges (mostly 3-12 bytes, 7 the mode in
+# lengths of BPE tokens and merges (mostly 3-12 bytes, 6-8 the most common in
 # bench/bench_gguf.py's Qwen-like mix) go first; 0 is rare and goes last.
 _LENGTH_ORDER = [*sorted(range(1, 256), key=lambda n: (abs(n - 7), n)), 0]
 
