@@ -38,6 +38,9 @@ class Settings:
     native_overrides: Mapping[str, int] = field(default_factory=dict)  # model name -> ctx
     naming: str = "k1000"  # new-model label convention, see ctxfix.labels
     target_ctx: int | None = None
+    # "fit": native lowered to what fits the memory budget (when known);
+    # "native": always aim for native, and let CTX302 report what does not fit
+    target_policy: str = "fit"
     measure_prefill: bool = False
     settings_file: Path | None = None
     cache_dir: Path | None = None  # GGUF digest cache; None = platformdirs user cache

@@ -4,7 +4,8 @@ Policy (DESIGN.md, "plan"): `--target-ctx` / settings `target_ctx` when given
 (never above native: Ollama would clamp it); else the native context, lowered
 to the largest multiple of 1024 that fits the memory budget when a budget is
 known (CTX302's arithmetic, with parallel, KV cache type and flash attention
-from settings or the server environment); else native. None when the native
+from settings or the server environment) unless settings say
+`target_policy: native`; else native. None when the native
 context is unknown, or when not even 1,024 tokens fit.
 """
 
@@ -28,7 +29,7 @@ def target_for(model: ResolvedModel, world: World) -> Sourced[int] | None:
         return Sourced(wanted, "settings", note="--target-ctx")
     if native is None:
         return None
-    if settings.memory_bytes:
+    if settings.memory_bytes and settings.target_policy != "native":
         from ctxfix.rules.context_exceeds_memory import fit_for_model
 
         fit = fit_for_model(model, settings, world.env)

@@ -58,3 +58,16 @@ def test_apply_chooses_the_largest_fitting_multiple_of_1024(tmp_path):
     r = ctxfix("rollback", "--last", cwd=work)
     assert r.returncode == 0, r.stderr
     assert (work / "Modelfile").read_bytes() == before
+
+
+def test_target_policy_native_ignores_the_budget(tmp_path):
+    work = tmp_path / "demo"
+    shutil.copytree(DEMO, work)
+    settings = work / ".ctxfix.yaml"
+    settings.write_text(settings.read_text() + "target_policy: native\n")
+    r = ctxfix(
+        "scan", ".", "--no-server", "--no-user", "--memory", "32GiB", "--format", "json", cwd=work
+    )
+    fs = json.loads(r.stdout)["findings"]
+    assert {f["data"]["target"] for f in fs if f["code"] == "CTX101"} == {262144}
+    assert [f for f in fs if f["code"] == "CTX302"]  # and the misfit is still reported

@@ -180,6 +180,7 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
         native_overrides=overrides,
         naming=file_data.get("naming", "k1000"),
         target_ctx=extra.get("target_ctx") or file_data.get("target_ctx"),
+        target_policy=file_data.get("target_policy", "fit"),
         measure_prefill=bool(extra.get("measure_prefill")),
         settings_file=settings_path,
     )
