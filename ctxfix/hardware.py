@@ -35,11 +35,12 @@ class Machine:
     memory_bytes: int
     bandwidth_gbps: float  # decimal GB/s
     unified: bool  # CPU and GPU share the memory (the OS needs some of it)
+    os_reserve: int = UNIFIED_RESERVE_BYTES  # --reserve / settings `reserve` override it
 
     @property
     def reserve_bytes(self) -> int:
-        """Memory the OS keeps: 4 GiB on unified machines, none of a GPU's VRAM."""
-        return UNIFIED_RESERVE_BYTES if self.unified else 0
+        """Memory the OS keeps: `os_reserve` (4 GiB) on unified machines, none of VRAM."""
+        return self.os_reserve if self.unified else 0
 
     @property
     def usable_bytes(self) -> int:

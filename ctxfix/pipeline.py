@@ -170,6 +170,11 @@ def _read_env(
     return env
 
 
+def _reserve_kw(settings: Settings) -> dict[str, int]:
+    """`reserve_bytes=` for detect_budget when the user set one (else its 4 GiB default)."""
+    return {} if settings.reserve_bytes is None else {"reserve_bytes": settings.reserve_bytes}
+
+
 def _with_local_facts(
     settings: Settings,
     targets: Targets,
@@ -201,7 +206,7 @@ def _with_local_facts(
         return settings
     changes: dict[str, object] = {}
     if settings.memory_bytes is None:
-        budget = detect_budget(True)
+        budget = detect_budget(True, **_reserve_kw(settings))
         if budget is not None:
             changes.update(memory_bytes=budget.value, memory_source=f"detected: {budget.note}")
     if settings.vram_bytes is None and local_server:

@@ -26,6 +26,9 @@ class Settings:
     connect_timeout: float = 0.5
     memory_bytes: int | None = None
     memory_source: str | None = None  # "flag", "settings", "detected: ..." for the report
+    # memory the OS keeps on unified-memory / RAM-only machines (None: 4 GiB);
+    # subtracted from a detected budget and from the what-if machines
+    reserve_bytes: int | None = None
     prefill_tps: float | None = None
     prefill_source: str | None = None
     kv_cache_type: str | None = None  # f16 | q8_0 | q4_0 | f32 | bf16

@@ -71,3 +71,62 @@ def test_target_policy_native_ignores_the_budget(tmp_path):
     fs = json.loads(r.stdout)["findings"]
     assert {f["data"]["target"] for f in fs if f["code"] == "CTX101"} == {262144}
     assert [f for f in fs if f["code"] == "CTX302"]  # and the misfit is still reported
+
+
+def test_quantised_cache_without_flash_attention_is_said_to_fall_back(tmp_path):
+    work = tmp_path / "demo"
+    shutil.copytree(DEMO, work)
+    (work / "compose.yaml").write_text(
+        "services:\n  ollama:\n    image: ollama/ollama:0.12.3\n    environment:\n"
+        "      - OLLAMA_KV_CACHE_TYPE=q8_0\n      - OLLAMA_FLASH_ATTENTION=0\n"
+    )
+    r = ctxfix(
+        "scan", ".", "--no-server", "--no-user", "--memory", "32GiB", "--format", "json", cwd=work
+    )
+    ctx302 = [f for f in json.loads(r.stdout)["findings"] if f["code"] == "CTX302"]
+    assert ctx302 and all("falls back to f16" in f["message"] for f in ctx302)
+    assert all(f["data"]["kv_cache_type"] == "f16" for f in ctx302)
+    assert all("OLLAMA_FLASH_ATTENTION=1" in f["fix"] for f in ctx302)
+
+
+def test_estimate_reserve_and_flash_attention_flags():
+    r = ctxfix(
+        "estimate",
+        "qwen3-coder:30b",
+        "--no-server",
+        "--no-store",
+        "--memory",
+        "32GiB",
+        "--kv-cache-type",
+        "q8_0",
+        "--no-flash-attention",
+        "--reserve",
+        "8GiB",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "note: q8_0 KV cache needs flash attention: falls back to f16" in r.stdout
+    assert "unified machines keep 8.0 GiB for the OS" in r.stdout
+    with_fa = ctxfix(
+        "estimate",
+        "qwen3-coder:30b",
+        "--no-server",
+        "--no-store",
+        "--memory",
+        "32GiB",
+        "--kv-cache-type",
+        "q8_0",
+        "--flash-attention",
+    )
+    assert "KV cache q8_0" in with_fa.stdout and "falls back" not in with_fa.stdout
+
+
+def test_scan_reports_the_budget_and_its_source():
+    text = ctxfix("scan", str(DEMO), "--no-server", "--no-user").stdout
+    assert "memory budget 64.0 GiB (settings file " in text
+    report = json.loads(
+        ctxfix(
+            "scan", str(DEMO), "--no-server", "--no-user", "--memory", "48GiB", "--format", "json"
+        ).stdout
+    )
+    assert report["budget"]["memory_bytes"] == 48 * 1024**3
+    assert report["budget"]["memory_source"] == "--memory"

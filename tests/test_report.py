@@ -111,3 +111,10 @@ def test_repo_modelfile_resolves_through_the_offline_catalog(tmp_path, modelfile
     assert [f["code"] for f in report["findings"]] == [code]
     if code != "CTX105":
         assert report["models"][0]["native_source"] == "catalog"
+
+
+def test_color_always_even_when_piped_and_never_by_default_in_a_pipe():
+    coloured = scan(str(DEMO), *OFFLINE, "--color", "always").stdout
+    assert "\x1b[" in coloured
+    assert "\x1b[" not in scan(str(DEMO), *OFFLINE).stdout
+    assert "\x1b[" not in scan(str(DEMO), *OFFLINE, "--color", "never").stdout

@@ -56,6 +56,13 @@ def discovery_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Memory budget for the models, e.g. 64GiB or 64GB.",
         ),
         click.option(
+            "--reserve",
+            default=None,
+            metavar="SIZE",
+            help="Memory the OS keeps on unified-memory machines (default 4GiB): "
+            "subtracted from a detected budget and in estimate's what-if table.",
+        ),
+        click.option(
             "--vram",
             default=None,
             metavar="SIZE",
@@ -142,7 +149,12 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
         memory_bytes, memory_source = _parse_memory(opts["memory"], "--memory"), "--memory"
     elif "memory" in file_data:
         memory_bytes = _parse_memory(file_data["memory"], f"{settings_path}: memory")
-        memory_source = f"settings ({settings_path})"
+        memory_source = f"settings file {settings_path}"
+    reserve_bytes = None
+    if opts.get("reserve"):
+        reserve_bytes = _parse_memory(opts["reserve"], "--reserve")
+    elif "reserve" in file_data:
+        reserve_bytes = _parse_memory(file_data["reserve"], f"{settings_path}: reserve")
     vram_bytes = None
     if opts.get("vram"):
         vram_bytes = _parse_memory(opts["vram"], "--vram")
@@ -174,6 +186,7 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
         parallel=pick("parallel"),
         ollama_version=pick("ollama_version"),
         vram_bytes=vram_bytes,
+        reserve_bytes=reserve_bytes,
         select=tuple(extra.get("select") or ()) or tuple(file_data.get("select", ())),
         ignore=tuple(extra.get("ignore") or ()) or tuple(file_data.get("ignore", ())),
         per_path_ignores=per_path,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -121,12 +121,25 @@ def resolve_target(model: str, settings: Settings) -> Target:
     return found
 
 
+def _env_flag(value: str | None) -> bool | None:
+    """OLLAMA_FLASH_ATTENTION as Ollama reads it (1/true/0/false), None when unset or odd."""
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if v in ("1", "true", "t", "yes", "on"):
+        return True
+    if v in ("0", "false", "f", "no", "off"):
+        return False
+    return None
+
+
 def _budget(target: Target, settings: Settings) -> Sourced[int] | None:
     if settings.memory_bytes is not None:
         return Sourced(settings.memory_bytes, "settings", note=settings.memory_source or "")
     from ctxfix.budget import detect_budget
+    from ctxfix.pipeline import _reserve_kw
 
-    return detect_budget(target.local)
+    return detect_budget(target.local, **_reserve_kw(settings))
 
 
 def _measure_host(target: Target, settings: Settings) -> str:
@@ -196,6 +209,13 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[s
     is_flag=True,
     help="Measure the prefill rate with one request to the server (loads the model).",
 )
+@click.option(
+    "--flash-attention/--no-flash-attention",
+    "flash_attention",
+    default=None,
+    help="OLLAMA_FLASH_ATTENTION of the server (default: $OLLAMA_FLASH_ATTENTION). "
+    "A q8_0/q4_0 KV cache falls back to f16 without it.",
+)
 @discovery_options
 def estimate(
     model: str,
@@ -204,6 +224,7 @@ def estimate(
     hardware: tuple[str, ...],
     fmt: str,
     measure: bool,
+    flash_attention: bool | None,
     **opts: Any,
 ) -> None:
     """KV cache, memory fit, prefill time and hardware what-if for MODEL.
@@ -220,7 +241,13 @@ def estimate(
     cache_type = settings.kv_cache_type or "f16"
     budget = _budget(target, settings)
     native = target.native_ctx.value if target.native_ctx else g.context_length
-    kw: dict[str, Any] = {"parallel": parallel, "cache_type": cache_type}
+    if flash_attention is None:
+        flash_attention = _env_flag(os.environ.get("OLLAMA_FLASH_ATTENTION"))
+    kw: dict[str, Any] = {
+        "parallel": parallel,
+        "cache_type": cache_type,
+        "flash_attention": flash_attention,
+    }
 
     fit = None
     if budget is not None and native:
@@ -272,6 +299,8 @@ def estimate(
         machines.append(hw.Machine("this machine (--bandwidth)", mem, bandwidth, False))
     hw_rows = []
     for m in machines:
+        if settings.reserve_bytes is not None and m.unified:
+            m = replace(m, os_reserve=settings.reserve_bytes)
         usable = m.usable_bytes if m.memory_bytes else None
         hw_rows.append(
             {
@@ -354,8 +383,9 @@ def estimate(
     if hw_rows:
         out.append("")
         out.append(f"what-if at {whatif_ctx:,} tokens x {parallel}, {kvd.cache_type} KV")
+        reserve = _gib(next((r["_reserve"] for r in hw_rows if r["_reserve"]), 4 * 1024**3))
         out.append(
-            "(unified machines keep 4 GiB for the OS; decode ceiling = bandwidth /"
+            f"(unified machines keep {reserve} GiB for the OS; decode ceiling = bandwidth /"
             " (active weights + KV) per token)"
         )
         table = []

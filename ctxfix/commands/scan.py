@@ -72,7 +72,7 @@ def scan(
     if output is not None:
         output.write_text(text, encoding="utf-8")
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=use_color)
     failing = any(f.severity in ("error", "warning") for f in result.findings)
     sys.exit(0 if exit_zero or not failing else 1)
 

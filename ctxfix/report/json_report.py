@@ -107,6 +107,13 @@ def to_json_dict(result) -> dict[str, Any]:
         ],
         "findings": [finding_dict(f) for f in result.findings],
         "warnings": [str(w) for w in world.warnings],
+        "budget": {
+            "memory_bytes": world.settings.memory_bytes,
+            "memory_source": world.settings.memory_source,
+            "vram_bytes": world.settings.vram_bytes,
+            "prefill_tps": world.settings.prefill_tps,
+            "prefill_source": world.settings.prefill_source,
+        },
         "summary": {
             "models": len(world.models),
             "agents": len(world.bindings),

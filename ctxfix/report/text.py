@@ -53,6 +53,12 @@ def _fit(m: ResolvedModel, world) -> str:
     )
 
 
+def _budget_line(settings) -> str:
+    """Which budget the fit column uses, and where it came from."""
+    src = settings.memory_source or "given"
+    return f"memory budget {settings.memory_bytes / 1024**3:.1f} GiB ({src})"
+
+
 def _model_row(m: ResolvedModel) -> list[str]:
     d = m.definition
     num = f"{_num(d.num_ctx.value)} ({d.num_ctx.source})" if d.num_ctx else "unset"
@@ -101,6 +107,7 @@ def render(result, *, color: bool = False) -> str:
         ]
         rows = [[*_model_row(m), _kv_at_native(m)] for m in world.models]
         if world.settings.memory_bytes:
+            lines.append(_budget_line(world.settings))
             header.append("memory at native")
             rows = [[*r, _fit(m, world)] for r, m in zip(rows, world.models, strict=True)]
         lines.extend(_table(rows, header))

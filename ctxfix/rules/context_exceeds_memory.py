@@ -158,14 +158,24 @@ def check(world: World) -> Iterator[Finding]:
             )
         else:
             continue
+        if est.kv.notes:  # e.g. a q8_0 cache without flash attention: f16 after all
+            message += "; " + "; ".join(est.kv.notes)
+        if est.kv.cache_type != fit.cache_type:
+            cheaper = (
+                "enable flash attention (OLLAMA_FLASH_ATTENTION=1) so the KV cache can be quantised"
+            )
+        elif est.kv.cache_type == "f16":
+            cheaper = "quantise the KV cache: OLLAMA_KV_CACHE_TYPE=q8_0 with flash attention"
+        else:
+            cheaper = "lower OLLAMA_NUM_PARALLEL or use a smaller quantisation"
         target = fit.target(native or est.ctx)
         if target:
             fix = (
                 f"set num_ctx to {format_tokens(target)}, the largest context that fits"
-                f" {format_gib(budget)} (or quantise the KV cache: OLLAMA_KV_CACHE_TYPE=q8_0)"
+                f" {format_gib(budget)} (or {cheaper})"
             )
         else:
-            fix = "use a smaller quantisation or a machine with more memory"
+            fix = f"use a smaller quantisation or a machine with more memory (or {cheaper})"
         yield Finding(
             code=CODE,
             severity=severity,
