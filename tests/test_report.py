@@ -118,3 +118,12 @@ def test_color_always_even_when_piped_and_never_by_default_in_a_pipe():
     assert "\x1b[" in coloured
     assert "\x1b[" not in scan(str(DEMO), *OFFLINE).stdout
     assert "\x1b[" not in scan(str(DEMO), *OFFLINE, "--color", "never").stdout
+
+
+def test_unknown_rule_code_is_a_usage_error():
+    r = scan(str(DEMO), *OFFLINE, "--select", "CTX999")
+    assert r.returncode == 2
+    assert (
+        r.stderr.strip()
+        == "ctxfix: error: --select: unknown rule code 'CTX999' (see `ctxfix rules`)"
+    )

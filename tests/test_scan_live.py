@@ -157,3 +157,13 @@ def test_loaded_context_differing_from_definition_is_reported(ollama_double, oll
     report = scan_json(ollama_double.url, cwd=ollama_double_cwd)
     (f,) = [f for f in report["findings"] if f["code"] == "CTX106"]
     assert f["model"] == "qwen3-coder:30b-v-128k" and "8,192" in f["message"]
+
+
+@pytest.mark.parametrize("fault", ["500", "malformed"])
+def test_a_broken_server_costs_one_warning_line(ollama_double, fault):
+    ollama_double.set_fault(fault)  # every endpoint
+    r = ctxfix("scan", str(DEMO), "--host", ollama_double.url, "--no-user")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ollama_double.url in ln]
+    assert len(lines) == 1, r.stderr
+    assert "/api/version" in lines[0] and "scanned files and stores only" in lines[0]

@@ -168,6 +168,12 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
     from ctxfix.names import canonical
 
     overrides = {canonical(k): int(v) for k, v in (file_data.get("native_overrides") or {}).items()}
+    from ctxfix.selection import check_codes
+
+    check_codes(tuple(extra.get("select") or ()), "--select")
+    check_codes(tuple(extra.get("ignore") or ()), "--ignore")
+    for key in ("select", "ignore"):
+        check_codes(tuple(file_data.get(key, ())), f"{settings_path}: {key}")
     return Settings(
         paths=paths,
         hosts=tuple(opts.get("hosts") or ()) or tuple(file_data.get("hosts", ())),

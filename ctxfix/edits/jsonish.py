@@ -43,6 +43,7 @@ def _error(text: str, where: str, exc: Exception) -> CtxfixError:
     msg = lines[0] if lines else "invalid JSON"
     at = re.search(r"at: line \d+ column \d+ \(char (\d+)\)", msg)
     msg = re.sub(r"\s*at: line \d+ column \d+ \(char \d+\)", "", msg)
+    msg = re.sub(r"\s+at:?$", "", msg)  # `.msg` can end where the position was cut off
     index = getattr(exc, "index", None)
     if at is not None:  # the message's own offset is right even where .index is 0 (EOF)
         index = int(at.group(1))

@@ -341,7 +341,10 @@ def _scan(s: _HostSession, max_workers: int) -> HostScan:
         return _down(url, f"connect timed out after {s.connect_timeout:g} s")
     except Exception as exc:
         problem, fatal = _describe(exc, s.read_timeout, s.connect_timeout)
-        if fatal:
+        # a server that answers /api/version with a 500 or garbage is not going to
+        # answer the rest: one warning for the host, not one per endpoint. Only a
+        # 404 (a proxy that routes just some paths) is worth going on after.
+        if fatal or getattr(exc, "status_code", None) != 404:
             s.warn("/api/version", problem + "; scanned files and stores only")
             return HostScan(url, ServerInfo(url), [], s.warnings)
         s.warn("/api/version", problem)
