@@ -21,6 +21,20 @@ Rollback refuses, per file and naming it, when a file changed after the apply
 (its hash is not the recorded "after"), unless forced; it verifies every
 backup against the recorded "before" hash and refuses a journal whose paths
 point outside its own directory (tampering).
+
+Why a seal: a journal is the authority rollback writes files from, so a
+journal whose `path`/`target` were rewritten would make rollback (with
+`--force`) overwrite some other file with a backup. Each journal (version 2)
+carries `seal`, the sha256 of the canonical JSON of its id, files and actions,
+and the same seal is written at apply time to `<journal dir>/.seals/<id>`,
+outside the journal. Loading refuses (exit 2, nothing written) a journal
+whose records no longer hash to its seal or whose seal differs from the
+copy; rollback also refuses a file whose path no longer resolves to the
+recorded target. `--force` only overrides "changed since the apply", never
+these. Version 1 journals (before seals) stay readable and can be rolled
+back, but not with `--force`: nothing vouches for their paths. This detects
+edits and mix-ups; it is not a defence against someone who can rewrite both
+files with a recomputed hash.
 """
 
 from __future__ import annotations
@@ -40,7 +54,8 @@ from typing import Any
 from ctxfix import __version__
 from ctxfix.errors import CtxfixError
 
-JOURNAL_VERSION = 1
+JOURNAL_VERSION = 2
+SEALS_DIR = ".seals"
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -133,10 +148,12 @@ class Journal:
     ctxfix_version: str = __version__
     version: int = JOURNAL_VERSION
     rolled_back_at: str | None = None
+    seal: str | None = None  # seal_of(id, files, actions); None only in version 1
 
     def to_json(self) -> dict[str, Any]:
         return {
             "version": self.version,
+            **({"seal": self.seal} if self.seal is not None else {}),
             "id": self.id,
             "time": self.time,
             "command": self.command,
@@ -146,6 +163,17 @@ class Journal:
             "files": self.files,
             "actions": self.actions,
         }
+
+
+def seal_of(jid: str, files: Sequence[dict[str, Any]], actions: Sequence[dict[str, Any]]) -> str:
+    """`sha256:<hex>` over the canonical JSON of what an apply recorded (not its state)."""
+    canon = json.dumps(
+        {"id": jid, "files": list(files), "actions": list(actions)},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return "sha256:" + sha256_bytes(canon.encode("utf-8"))
 
 
 class JournalStore:
@@ -195,6 +223,7 @@ class JournalStore:
         except (OSError, json.JSONDecodeError) as exc:
             raise CtxfixError(str(path), f"unreadable journal: {exc}") from None
         validate_journal(data, path)
+        self._check_seal(jid, data, path)
         return Journal(
             id=data["id"],
             time=data["time"],
@@ -205,7 +234,54 @@ class JournalStore:
             ctxfix_version=data["ctxfix_version"],
             version=data["version"],
             rolled_back_at=data.get("rolled_back_at"),
+            seal=data.get("seal"),
         )
+
+    # -- seals ----------------------------------------------------------
+    def seal_path(self, jid: str) -> Path:
+        self.path_of(jid)  # validates the id
+        return self.root / SEALS_DIR / jid
+
+    def write_seal(self, journal: Journal) -> None:
+        assert journal.seal is not None
+        path = self.seal_path(journal.id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, (journal.seal + "\n").encode())
+
+    def _check_seal(self, jid: str, data: dict[str, Any], path: Path) -> None:
+        """Refuse a journal whose records no longer match what the apply sealed."""
+        if data["id"] != jid:
+            raise CtxfixError(
+                str(path), f"journal tampered with: its id {data['id']!r} is not its directory's"
+            )
+        copy_path = self.seal_path(jid)
+        try:
+            copy: str | None = copy_path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            copy = None
+        except OSError as exc:
+            raise CtxfixError(str(copy_path), f"cannot read the seal: {exc.strerror}") from None
+        sealed = data.get("seal")
+        if sealed is None:  # version 1 (the schema requires a seal in version 2)
+            if copy is not None:
+                raise CtxfixError(
+                    str(path), f"journal tampered with: its seal was removed ({copy_path} has it)"
+                )
+            return
+        if sealed != seal_of(data["id"], data["files"], data["actions"]):
+            raise CtxfixError(
+                str(path),
+                "journal tampered with: its files or actions (paths, targets, hashes) "
+                "do not match its seal",
+            )
+        if copy is None:
+            raise CtxfixError(
+                str(path), f"journal tampered with: no copy of its seal in {copy_path.parent}"
+            )
+        if copy != sealed:
+            raise CtxfixError(
+                str(path), f"journal tampered with: its seal differs from the copy in {copy_path}"
+            )
 
     def last(self) -> Journal | None:
         ids = self.ids()
@@ -316,6 +392,7 @@ class Transaction:
             files=records,
             actions=list(actions),
         )
+        journal.seal = seal_of(jid, journal.files, journal.actions)
         # 4. temp files
         temps: list[tuple[Path, Path]] = []
         try:
@@ -333,6 +410,7 @@ class Transaction:
             raise CtxfixError(
                 str(ch.path), f"cannot write: {exc.strerror or exc}; nothing was changed"
             ) from None
+        self.store.write_seal(journal)
         self.store.save(journal)
         # 5. replace, restoring on failure
         done: list[int] = []
@@ -367,6 +445,8 @@ class Transaction:
         import shutil
 
         shutil.rmtree(jdir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (jdir.parent / SEALS_DIR / jdir.name).unlink()
 
 
 @dataclass
@@ -397,7 +477,15 @@ def rollback(
         return report
     if journal.state not in ("applied", "failed"):
         raise CtxfixError(None, f"apply {journal.id} is {journal.state}: nothing to roll back")
-    jdir = store.path_of(journal.id).parent
+    jpath = store.path_of(journal.id)
+    jdir = jpath.parent
+    if force and journal.seal is None:
+        raise CtxfixError(
+            str(jpath),
+            f"journal version {journal.version} has no seal, so nothing vouches for its "
+            "paths: --force is refused (roll back without it, or restore from "
+            f"{jdir / 'backups'} by hand)",
+        )
     plan: list[tuple[Path, bytes | None, int]] = []
     for f in journal.files:
         backup = jdir / f["backup"]
@@ -410,8 +498,15 @@ def rollback(
                 str(backup), "journal tampered with: backup does not match its recorded hash"
             )
         target = Path(f["path"])
+        real = real_target(target)
+        if str(real) != f["target"]:  # a link retargeted, or the journal edited
+            raise CtxfixError(
+                str(jpath),
+                f"journal tampered with or link changed: {target} now resolves to {real}, "
+                f"not the recorded {f['target']}; nothing was rolled back",
+            )
         try:
-            current = sha256_file(real_target(target))
+            current = sha256_file(real)
         except OSError:
             current = None
         if f.get("created"):
@@ -437,7 +532,7 @@ def rollback(
             if not dry_run:
                 if original is None:
                     real_target(target).unlink()
-                else:
+                else:  # through the link, to the target checked above
                     atomic_write(target, original, mode=mode)
             report.restored.append(str(target))
         for action in reversed(journal.actions):

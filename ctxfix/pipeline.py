@@ -279,8 +279,9 @@ def _measure(world: World) -> None:
 
 
 def run_rules(world: World, progress: Progress | None = None) -> list[Finding]:
+    """The findings scan reports: selected rules, suppressions applied."""
     from ctxfix import rules
-    from ctxfix.selection import selected
+    from ctxfix.selection import Suppressions, selected
 
     progress = progress or Progress.disabled()
     progress.stage("checking rules")
@@ -290,48 +291,39 @@ def run_rules(world: World, progress: Progress | None = None) -> list[Finding]:
             continue
         findings.extend(mod.check(world))
         progress.advance()
-    inline = _modelfile_ignores(world)
-    return [f for f in findings if not _suppressed(f, world, inline)]
+    sup = Suppressions.for_world(world)
+    return [f for f in findings if sup.reports(f)]
+
+
+def all_findings(world: World) -> list[Finding]:
+    """Every rule's findings, nothing suppressed.
+
+    Why: the planner must know which codes justify a fix even when the user
+    hid them, to leave exactly those fixes out (see ctxfix.plan).
+    """
+    from ctxfix import rules
+
+    out: list[Finding] = []
+    for mod in rules.available():
+        out.extend(mod.check(world))
+    return out
 
 
 def _modelfile_ignores(world: World) -> dict[str, frozenset[str]]:
-    """`# ctxfix: ignore[CODE]` comments in repo Modelfiles, by file as findings name it.
+    """Inline ignores by file as findings name it (Modelfiles and agent configs)."""
+    from ctxfix.selection import Suppressions
 
-    Why here and not in the Modelfile reader: ModelDef has no field for it and
-    the comment is a property of the file, like in agent configs; a Modelfile
-    is a few hundred bytes, so reading it again costs nothing.
-    """
-    from ctxfix.sources.agents._common import inline_ignores
-
-    out: dict[str, frozenset[str]] = {}
-    for m in world.models:
-        d = m.definition
-        if d.origin != "modelfile" or d.location.file in out:
-            continue
-        try:
-            text = Path(d.location.file).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        codes = inline_ignores(text)
-        if codes:
-            out[d.location.file] = codes
-    return out
+    return dict(Suppressions.for_world(world).inline)
 
 
 def _suppressed(
     f: Finding, world: World, inline: Mapping[str, frozenset[str]] | None = None
 ) -> bool:
-    from ctxfix.selection import path_ignored
+    """True when scan hides `f` (the same predicate the planner uses)."""
+    from ctxfix.selection import Suppressions
 
-    if f.location is not None and path_ignored(f.code, f.location.file, world.settings):
-        return True
-    if f.location is not None and f.code in (inline or {}).get(f.location.file, ()):
-        return True
-    for rb in world.bindings:
-        b = rb.binding
-        if f.code in b.suppressed and f.location is not None and f.location.file == b.file:
-            return True
-    return False
+    sup = Suppressions(world.settings, inline) if inline is not None else None
+    return not (sup or Suppressions.for_world(world)).reports(f)
 
 
 def scan(

@@ -28,6 +28,14 @@ would not know about it). The action is kept with `host=None`: `apply` prints
 the Modelfile and the exact `ollama create` command (and writes the Modelfile
 under `--out-dir` when given); agents are renamed on the next apply, after the
 model exists.
+Suppressions (`--select/--ignore`, settings, per-path ignores, inline
+`ctxfix: ignore[...]`): apply fixes exactly what scan would report. The
+decision is made here, per model and per edit, not by filtering the finished
+plan, because edits depend on each other: a model whose justifying findings
+are all suppressed gets no action and no Modelfile edit, so its agents stay
+on it and are aligned with what it serves now; an agent edit whose own code
+is suppressed is left out. `ctxfix.selection.Suppressions` is the one
+predicate scan filters its findings with.
 Target context: one policy shared with the rules, `ctxfix.target.target_for`:
 `--target-ctx` (capped at native), else native, lowered to the largest
 multiple of 1024 that fits the memory budget when it is known.
@@ -44,6 +52,7 @@ from typing import Any
 from ctxfix.facts import Finding, KeyPath, format_key_path
 from ctxfix.names import canonical, is_backup
 from ctxfix.rules.timeout_below_prefill import MARGIN as TIMEOUT_MARGIN
+from ctxfix.selection import Suppressions
 from ctxfix.world import ResolvedBinding, ResolvedModel, World
 
 FILE_ORIGINS = ("modelfile",)
@@ -223,6 +232,54 @@ def _store_root(m: ResolvedModel) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------- suppressions
+
+# Codes that say a model's definition is wrong: what justifies a new definition
+# or a Modelfile edit. Agent codes (CTX2xx, CTX301) justify agent edits only.
+MODEL_CODES = frozenset({"CTX101", "CTX102", "CTX103", "CTX104", "CTX105", "CTX302", "CTX303"})
+
+
+@dataclass(frozen=True)
+class _Gate:
+    """What scan would report: every rule's raw findings and the suppressions."""
+
+    sup: Suppressions
+    raw: tuple[Finding, ...]
+
+    @classmethod
+    def for_world(cls, world: World) -> _Gate:
+        from ctxfix.pipeline import all_findings
+
+        return cls(Suppressions.for_world(world), tuple(all_findings(world)))
+
+    def model_allowed(self, copies: Sequence[ResolvedModel]) -> bool:
+        """May these definitions (one name: store and server copies) be fixed?
+
+        Yes when scan reports at least one model finding about them. When no
+        rule finds anything (the plan's own reason, e.g. `--target-ctx`), the
+        fix counts as CTX101 at the definition's file.
+        """
+        found = [f for f in self.raw if f.code in MODEL_CODES and any(_about(f, m) for m in copies)]
+        if not found:
+            return self.sup.allows("CTX101", copies[0].definition.location.file)
+        return any(self.sup.reports(f) for f in found)
+
+    def binding_allows(self, code: str, rb: ResolvedBinding, attr: str) -> bool:
+        """May an edit of `attr` coded `code` be made? Asked where scan would point."""
+        from ctxfix.rules._util import binding_location
+
+        return self.sup.allows(code, binding_location(rb, attr).file)
+
+
+def _about(f: Finding, m: ResolvedModel) -> bool:
+    """Is finding `f` about definition `m`? Same name and host, and in its file
+    (CTX303 points at the environment that caps it instead)."""
+    d = m.definition
+    if f.model != d.name or f.host != d.host:
+        return False
+    return f.code == "CTX303" or f.location is None or f.location.file == d.location.file
+
+
 # --------------------------------------------------------------------------- models
 
 
@@ -246,13 +303,20 @@ def _existing(world: World, name: str) -> list[ResolvedModel]:
 
 
 def _plan_models(
-    world: World, findings: Sequence[Finding], opts: PlanOptions, notes: list[str]
-) -> tuple[list[FileEdit], list[ModelAction], dict[str, _Fixed]]:
+    world: World,
+    findings: Sequence[Finding],
+    opts: PlanOptions,
+    notes: list[str],
+    gate: _Gate,
+) -> tuple[list[FileEdit], list[ModelAction], dict[str, _Fixed], set[str]]:
+    """Modelfile edits, model actions, where each fixed model leads, and the
+    canonical names whose fix is suppressed (held: they keep serving what they do)."""
     from ctxfix.labels import relabel
 
     edits: list[FileEdit] = []
     actions: dict[tuple[str | None, str], ModelAction] = {}
     fixed: dict[str, _Fixed] = {}
+    held: set[str] = set()
     used = {canonical(rb.binding.model) for rb in world.bindings}
     # repo Modelfiles: edit in place
     for m in world.models:
@@ -264,6 +328,8 @@ def _plan_models(
         d = m.definition
         cur = d.num_ctx.value if d.num_ctx else None
         if cur == target and d.num_ctx_invalid is None:
+            continue
+        if not gate.model_allowed([m]):
             continue
         edits.append(
             FileEdit(
@@ -290,6 +356,9 @@ def _plan_models(
         m = servers[0] if servers else copies[0]
         target = target_for(m, world, opts, notes)
         if target is None or not _needs_fix(m, target):
+            continue
+        if not gate.model_allowed(copies):
+            held.add(cname)
             continue
         if opts.in_place:
             new_name, kind = m.name, "replace"
@@ -340,7 +409,7 @@ def _plan_models(
                 previous_parameters=prev,
             )
         fixed[cname] = _Fixed(new_name, target, hosts != [None], tuple(hosts))
-    return edits, list(actions.values()), fixed
+    return edits, list(actions.values()), fixed, held
 
 
 def _model_reason(m: ResolvedModel, target: int) -> str:
@@ -485,6 +554,8 @@ def _plan_bindings(
     opts: PlanOptions,
     fixed: Mapping[str, _Fixed],
     notes: list[str],
+    gate: _Gate,
+    held: set[str],
 ) -> list[FileEdit]:
     edits: list[FileEdit] = []
     rate = world.settings.prefill_tps
@@ -505,7 +576,7 @@ def _plan_bindings(
         model_target: int | None = None
         if fx is not None:
             model_target = fx.target
-        elif m.native_ctx is not None:
+        elif cname not in held and m.native_ctx is not None:
             model_target = target_for(m, world, opts, [])
         rename_to: str | None = None
         if fx is not None and fx.available and canonical(fx.new_name) != cname:
@@ -522,7 +593,14 @@ def _plan_bindings(
             else:
                 rename_to = fx.new_name
         sends_num_ctx = b.api == "native" and b.num_ctx is not None and "num_ctx" in paths
-        if sends_num_ctx and model_target:
+        num_ctx_ok = (
+            b.num_ctx is not None
+            and "num_ctx" in paths
+            and gate.binding_allows("CTX201", rb, "num_ctx")
+        )
+        if sends_num_ctx and not num_ctx_ok:  # its request num_ctx stays and wins
+            served_after = rb.served_ctx.value if rb.served_ctx else None
+        elif sends_num_ctx and model_target:
             served_after: int | None = model_target
         elif rename_to is not None or (fx is not None and fx.available and opts.in_place):
             served_after = fx.target if fx else None
@@ -543,7 +621,10 @@ def _plan_bindings(
         window_after = served_after
         if b.context_window is not None and "context_window" in paths:
             inherited = _inherited(b.context_window, paths["context_window"])
-            if True:  # always: a key shared by several bindings takes the smallest served
+            code = "CTX201" if b.context_window.value > served_after else "CTX202"
+            # always (a key shared by several bindings takes the smallest served),
+            # unless the user hid this code: then the window stays as written
+            if gate.binding_allows(code, rb, "context_window"):
                 edits.append(
                     FileEdit(
                         b.file,
@@ -552,11 +633,13 @@ def _plan_bindings(
                         None,
                         None if inherited else b.context_window.value,
                         served_after,
-                        "CTX201" if b.context_window.value > served_after else "CTX202",
+                        code,
                         f"{b.agent} window {b.context_window.value:,} -> served {served_after:,}",
                     )
                 )
-        if b.num_ctx is not None and "num_ctx" in paths:
+            else:
+                window_after = b.context_window.value
+        if num_ctx_ok:
             edits.append(
                 FileEdit(
                     b.file,
@@ -569,7 +652,12 @@ def _plan_bindings(
                     f"{b.agent} passes num_ctx {b.num_ctx.value:,} -> {served_after:,}",
                 )
             )
-        if rate and b.timeout_s is not None and "timeout" in paths:
+        if (
+            rate
+            and b.timeout_s is not None
+            and "timeout" in paths
+            and gate.binding_allows("CTX301", rb, "timeout_s")
+        ):
             need_s = math.ceil(window_after / rate * TIMEOUT_MARGIN)
             if b.timeout_s.value < need_s:
                 new_value = need_s / b.timeout_unit_s
@@ -653,8 +741,9 @@ def build_plan(
     """The fix for a scanned world (see module doc for the policy)."""
     opts = opts or PlanOptions(target_ctx=world.settings.target_ctx)
     notes: list[str] = []
-    model_edits, actions, fixed = _plan_models(world, findings, opts, notes)
-    agent_edits = _plan_bindings(world, findings, opts, fixed, notes)
+    gate = _Gate.for_world(world)
+    model_edits, actions, fixed, held = _plan_models(world, findings, opts, notes, gate)
+    agent_edits = _plan_bindings(world, findings, opts, fixed, notes, gate, held)
     edits = _dedupe([*model_edits, *agent_edits])
     return FixPlan(tuple(edits), tuple(actions), tuple(dict.fromkeys(notes)))
 

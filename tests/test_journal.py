@@ -192,3 +192,146 @@ def test_undo_actions_called_in_reverse_and_kept_when_refused(tmp_path, store):
     assert seen == ["m2:1", "m1:1"]
     assert rep.models_deleted == ["m2:1"]
     assert rep.models_kept == ["m1:1: digest changed since the apply"]
+
+
+# --------------------------------------------------------------------------- seals
+
+
+def _rewrite(store, jid, edit) -> None:
+    path = store.path_of(jid)
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data, indent=2))
+
+
+def _apply_one(tmp_path, store):
+    a = make(tmp_path, "a.txt", b"mine\n")
+    victim = make(tmp_path, "victim.txt", b"someone else's file\n")
+    j = Transaction(store, "ctxfix apply").commit([FileChange(a, b"mine\n", b"fixed\n")])
+    return a, victim, j
+
+
+def test_journal_is_sealed_and_valid(tmp_path, store):
+    a, _victim, j = _apply_one(tmp_path, store)
+    data = json.loads(store.path_of(j.id).read_text())
+    assert data["version"] == 2
+    assert data["seal"] == jmod.seal_of(j.id, data["files"], data["actions"])
+    assert (store.root / ".seals" / j.id).read_text() == data["seal"] + "\n"
+    assert data["files"][0]["target"] == os.path.realpath(a)
+    jmod.validate_journal(data, store.path_of(j.id))
+    del data["seal"]
+    with pytest.raises(CtxfixError, match="seal"):  # version 2 requires one
+        jmod.validate_journal(data, store.path_of(j.id))
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_paths_pointed_at_another_file_are_refused_even_with_force(tmp_path, store, force):
+    a, victim, j = _apply_one(tmp_path, store)
+
+    def redirect(data):
+        data["files"][0]["path"] = str(victim)
+        data["files"][0]["target"] = str(victim)
+
+    _rewrite(store, j.id, redirect)
+    with pytest.raises(CtxfixError, match="tampered") as exc:
+        rollback(store, store.load(j.id), force=force)
+    assert exc.value.where == str(store.path_of(j.id))
+    assert victim.read_bytes() == b"someone else's file\n"
+    assert a.read_bytes() == b"fixed\n"
+
+
+def test_rewritten_hashes_are_refused(tmp_path, store):
+    _a, _victim, j = _apply_one(tmp_path, store)
+    _rewrite(store, j.id, lambda d: d["files"][0].update(sha256_after="0" * 64))
+    with pytest.raises(CtxfixError, match="do not match its seal"):
+        store.load(j.id)
+
+
+def test_a_recomputed_seal_must_match_the_copy(tmp_path, store):
+    a, victim, j = _apply_one(tmp_path, store)
+
+    def forge(data):
+        data["files"][0]["path"] = data["files"][0]["target"] = str(victim)
+        data["seal"] = jmod.seal_of(data["id"], data["files"], data["actions"])
+
+    _rewrite(store, j.id, forge)
+    with pytest.raises(CtxfixError, match="differs from the copy"):
+        store.load(j.id)
+    (store.root / ".seals" / j.id).unlink()
+    with pytest.raises(CtxfixError, match="no copy of its seal"):
+        store.load(j.id)
+    assert victim.read_bytes() == b"someone else's file\n" and a.read_bytes() == b"fixed\n"
+
+
+def test_a_journal_downgraded_to_version_1_is_refused(tmp_path, store):
+    _a, victim, j = _apply_one(tmp_path, store)
+
+    def downgrade(data):
+        data["version"] = 1
+        del data["seal"]
+        data["files"][0]["path"] = data["files"][0]["target"] = str(victim)
+
+    _rewrite(store, j.id, downgrade)
+    with pytest.raises(CtxfixError, match="seal was removed"):
+        store.load(j.id)
+
+
+def test_a_journal_moved_to_another_id_is_refused(tmp_path, store):
+    import shutil
+
+    _a, _victim, j = _apply_one(tmp_path, store)
+    other = "20990101T000000-000000-abcdef"
+    shutil.copytree(store.root / j.id, store.root / other)
+    shutil.copy(store.root / ".seals" / j.id, store.root / ".seals" / other)
+    with pytest.raises(CtxfixError, match="is not its directory's"):
+        store.load(other)
+
+
+def test_version_1_journal_still_rolls_back_but_not_forced(tmp_path, store):
+    a, _victim, j = _apply_one(tmp_path, store)
+
+    def legacy(data):
+        data["version"] = 1
+        del data["seal"]
+
+    _rewrite(store, j.id, legacy)
+    (store.root / ".seals" / j.id).unlink()
+    old = store.load(j.id)
+    assert old.version == 1 and old.seal is None
+    with pytest.raises(CtxfixError, match="--force is refused"):
+        rollback(store, old, force=True)
+    assert a.read_bytes() == b"fixed\n"
+    rep = rollback(store, old)
+    assert rep.restored == [str(a)] and a.read_bytes() == b"mine\n"
+    assert store.load(j.id).state == "rolled_back"
+
+
+def test_a_link_retargeted_after_the_apply_is_refused(tmp_path, store):
+    real = make(tmp_path, "real.json", b"{}\n")
+    victim = make(tmp_path, "victim.json", b'{"keep": true}\n')
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    j = Transaction(store, "x").commit([FileChange(link, b"{}\n", b'{"a": 1}\n')])
+    link.unlink()
+    link.symlink_to(victim)
+    with pytest.raises(CtxfixError, match="now resolves to"):
+        rollback(store, store.load(j.id), force=True)
+    assert victim.read_bytes() == b'{"keep": true}\n'
+    assert real.read_bytes() == b'{"a": 1}\n'
+
+
+def test_cli_rollback_of_a_redirected_journal_is_one_line_exit_2(tmp_path, store, capsys):
+    from test_apply_demo import run_cli
+
+    a, victim, j = _apply_one(tmp_path, store)
+    _rewrite(store, j.id, lambda d: d["files"][0].update(path=str(victim), target=str(victim)))
+    for extra in ([], ["--force"], ["--dry-run", "--force"]):
+        code, out, err = run_cli(
+            capsys, "rollback", "--last", "--journal-dir", str(store.root), *extra
+        )
+        assert code == 2, (extra, out, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "tampered" in lines[0] and str(store.path_of(j.id)) in lines[0]
+        assert out == ""
+    assert victim.read_bytes() == b"someone else's file\n"
+    assert a.read_bytes() == b"fixed\n"

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ctxfix.commands._options import build_settings, discovery_options
+from ctxfix.commands._options import build_settings, discovery_options, split_codes
 
 
 @click.command("apply")
@@ -50,6 +50,10 @@ from ctxfix.commands._options import build_settings, discovery_options
     default=None,
     help="Where journals live (default: the user state dir, or $CTXFIX_STATE_DIR).",
 )
+@click.option(
+    "--select", multiple=True, metavar="CODES", help="Only fix these codes (prefixes ok)."
+)
+@click.option("--ignore", multiple=True, metavar="CODES", help="Do not fix these codes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (with --dry-run).")
 @click.option(
     "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
@@ -64,6 +68,8 @@ def apply(
     names: tuple[str, ...],
     out_dir: Path | None,
     journal_dir: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
     as_json: bool,
     color: str,
     **opts: Any,
@@ -73,7 +79,14 @@ def apply(
     from ctxfix.journal import JournalStore
     from ctxfix.plan import PlanOptions, build_plan, parse_names
 
-    settings = build_settings(paths, opts, target_ctx=target_ctx)
+    # the same selection as scan: apply fixes exactly what scan would report
+    settings = build_settings(
+        paths,
+        opts,
+        target_ctx=target_ctx,
+        select=split_codes(select),
+        ignore=split_codes(ignore),
+    )
     plan_opts = PlanOptions(
         target_ctx=settings.target_ctx,
         names=parse_names(names),
