@@ -46,6 +46,7 @@ class Rendered:
     actions: list[ModelAction] = field(default_factory=list)
     new_files: list[FileChange] = field(default_factory=list)  # Modelfiles under --out-dir
     skipped: list[str] = field(default_factory=list)  # edits the editor could not make
+    unfixed: list[Any] = field(default_factory=list)  # plan.Unfixed: findings that stay
 
     @property
     def empty(self) -> bool:
@@ -53,7 +54,11 @@ class Rendered:
 
 
 def _render_document(
-    path: Path, before: bytes, edits: Sequence[FileEdit], skipped: list[str]
+    path: Path,
+    before: bytes,
+    edits: Sequence[FileEdit],
+    skipped: list[str],
+    unfixed: list[Any] | None = None,
 ) -> bytes:
     from ctxfix.edits import load_document
 
@@ -68,25 +73,34 @@ def _render_document(
         if isinstance(new, int) and isinstance(doc.get(e.key), str):
             new = str(new)  # `GOOSE_INPUT_LIMIT: '32768'` stays a quoted string
         try:
+            if e.rename_key:
+                doc.rename_key(e.key, str(new))
+                continue
             doc.set(e.key, new)
         except CtxfixError as exc:
             # a value the editor cannot write surgically (through a YAML merge key):
             # leave it, say so, and keep the other edits
             skipped.append(f"{exc}; not changed")
+            if unfixed is not None:
+                from ctxfix.plan import Unfixed
+
+                for code in e.codes:
+                    unfixed.append(Unfixed(code, e.subject, e.file, f"{exc.problem}; not changed"))
     return doc.text.encode("utf-8")
 
 
 def _render_modelfile(path: Path, before: bytes, edits: Sequence[FileEdit]) -> bytes:
+    from ctxfix.edits.modelfile_edit import set_num_ctx
     from ctxfix.sources import modelfile
 
     mf = modelfile.parse(modelfile.decode(before), str(path))
-    mf = mf.set_num_ctx(int(edits[-1].new))
+    mf = set_num_ctx(mf, int(edits[-1].new))
     return modelfile.encode(mf.render(), before)
 
 
 def render(plan: FixPlan, *, out_dir: Path | None = None) -> Rendered:
     """Every planned file as (before, after) bytes; raises CtxfixError naming the file."""
-    out = Rendered(actions=list(plan.actions))
+    out = Rendered(actions=list(plan.actions), unfixed=list(plan.unfixed))
     by_file: dict[str, list[FileEdit]] = {}
     for e in plan.edits:
         by_file.setdefault(e.file, []).append(e)
@@ -99,7 +113,7 @@ def render(plan: FixPlan, *, out_dir: Path | None = None) -> Rendered:
         if edits[0].fmt == "modelfile":
             after = _render_modelfile(path, before, edits)
         else:
-            after = _render_document(path, before, edits, out.skipped)
+            after = _render_document(path, before, edits, out.skipped, out.unfixed)
         if after != before:
             reasons = tuple(dict.fromkeys(e.code for e in edits))
             out.changes.append(FileChange(path, before, after, reasons))
@@ -128,6 +142,12 @@ def describe(rendered: Rendered, *, color: bool = False, base: Path | None = Non
         parts.append(unified_diff(shown, old.lstrip("\ufeff"), new.lstrip("\ufeff"), color=color))
     for a in rendered.actions:
         parts.append(describe_action(a, rendered, base))
+    if rendered.unfixed:
+        lines = ["not fixed (these findings stay):"]
+        for u in rendered.unfixed:
+            where = u.where if "://" in u.where else _display(Path(u.where), base)
+            lines.append(f"    {u.code} {where}: {u.reason}")
+        parts.append("\n".join(lines) + "\n")
     parts.append(summary(rendered) + "\n")
     return "".join(p if p.endswith("\n") else p + "\n" for p in parts if p)
 
@@ -184,68 +204,21 @@ def _display(path: Path, base: Path | None) -> str:
 # --------------------------------------------------------------------------- Ollama side
 
 
-def model_digest(host: str, name: str, timeout: float = 10.0) -> str | None:
-    """The manifest digest `host` lists for `name` (None when it has no such model)."""
-    import ollama
-
-    from ctxfix.names import canonical
-    from ctxfix.sources.server import parse_host
-
-    client = ollama.Client(host=parse_host(host), timeout=timeout)
-    try:
-        for m in client.list().models:
-            if m.model and canonical(m.model) == canonical(name):
-                return m.digest or None
-    except Exception as exc:
-        raise CtxfixError(host, f"list models: {type(exc).__name__}: {exc}") from None
-    finally:
-        client._client.close()
-    return None
-
-
-def backup_name(name: str, token: str) -> str:
-    """`qwen3-coder:30b-v-128k` -> `ctxfix-backup/qwen3-coder:30b-v-128k-<token>`.
-
-    Ollama tags are at most 80 characters, so a long tag is shortened.
-    """
-    from ctxfix.names import BACKUP_NAMESPACE, split_name
-
-    _host, _ns, model, tag = split_name(name)
-    return f"{BACKUP_NAMESPACE}/{model}:{tag[: 79 - len(token)]}-{token}"
-
-
-def copy_model(host: str, source: str, destination: str, timeout: float = 30.0) -> None:
-    """`ollama cp SOURCE DESTINATION` on `host` (a byte copy of the manifest)."""
-    import ollama
-
-    from ctxfix.sources.server import parse_host
-
-    client = ollama.Client(host=parse_host(host), timeout=timeout)
-    try:
-        client.copy(source, destination)
-    except Exception as exc:
-        raise CtxfixError(
-            host, f"copy {source} to {destination}: {type(exc).__name__}: {exc}"
-        ) from None
-    finally:
-        client._client.close()
-
-
 def _create_one(a: ModelAction, timeout: float) -> dict[str, Any]:
     import secrets
 
-    from ctxfix.sources import server
+    from ctxfix import ollama_writes as server
 
     assert a.host is not None
-    previous = model_digest(a.host, a.name, timeout)
+    previous = server.model_digest(a.host, a.name, timeout)
     if a.kind == "create" and previous is not None:
         raise CtxfixError(a.host, f"{a.name} already exists; nothing was changed (run scan again)")
     backup: str | None = None
     if a.kind == "replace":
         if previous is None:
             raise CtxfixError(a.host, f"{a.name} is no longer on the server; nothing was changed")
-        backup = backup_name(a.name, secrets.token_hex(3))
-        copy_model(a.host, a.name, backup, timeout)
+        backup = server.backup_name(a.name, secrets.token_hex(3))
+        server.copy_model(a.host, a.name, backup, timeout)
     try:
         digest = server.create_model(
             a.host, a.name, a.parent, a.parameters, timeout=max(timeout, 60)
@@ -287,14 +260,14 @@ def _undo_created(records: Sequence[dict[str, Any]], timeout: float) -> None:
 
 def undo_action(action: dict[str, Any], dry_run: bool, *, timeout: float = 30.0) -> str | None:
     """Rollback hook for `journal.rollback`: None when undone, else why it was kept."""
-    from ctxfix.sources import server
+    from ctxfix import ollama_writes as server
 
     host = action.get("host")
     name = action["model"]
     if not host:
         return "no server recorded (the model was never created by ctxfix)"
     try:
-        current = model_digest(host, name, timeout)
+        current = server.model_digest(host, name, timeout)
     except CtxfixError as exc:
         return f"server unreachable ({exc.problem})"
     if current is None:
@@ -305,7 +278,7 @@ def undo_action(action: dict[str, Any], dry_run: bool, *, timeout: float = 30.0)
         return f"changed since the apply (digest differs); left alone{kept}"
     if backup:
         try:
-            saved = model_digest(host, backup, timeout)
+            saved = server.model_digest(host, backup, timeout)
         except CtxfixError as exc:
             return f"server unreachable ({exc.problem})"
         if saved is None:
@@ -315,7 +288,7 @@ def undo_action(action: dict[str, Any], dry_run: bool, *, timeout: float = 30.0)
     if dry_run:
         return None
     if backup:
-        copy_model(host, backup, name, timeout)  # the old manifest, byte for byte
+        server.copy_model(host, backup, name, timeout)  # the old manifest, byte for byte
         server.delete_model(host, backup, timeout)
         return None
     if action.get("kind") == "replace":  # a journal from before backups: best effort
@@ -375,3 +348,54 @@ def execute(
     except BaseException:
         _undo_created(records, timeout)
         raise
+
+
+# --------------------------------------------------------------------------- regions
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One edit as a text replacement: [start, end) of the old text -> `text` (code points)."""
+
+    file: str
+    start: tuple[int, int]  # 1-based (line, column)
+    end: tuple[int, int]
+    text: str
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def edit_replacement(edit: FileEdit) -> Replacement | None:
+    """The smallest replacement that makes `edit` alone, found by rendering it.
+
+    Why render rather than splice: the editors decide quoting, number style
+    and inserted lines; SARIF `fixes` must be exactly what `apply` writes.
+    None when the file cannot be read or the edit changes nothing.
+    """
+    path = Path(edit.file)
+    try:
+        before = path.read_bytes()
+        skipped: list[str] = []
+        if edit.fmt == "modelfile":
+            after = _render_modelfile(path, before, [edit])
+        else:
+            after = _render_document(path, before, [edit], skipped)
+    except (OSError, CtxfixError):
+        return None
+    old = before.decode("utf-8", errors="surrogateescape")
+    new = after.decode("utf-8", errors="surrogateescape")
+    if old == new:
+        return None
+    p = 0
+    limit = min(len(old), len(new))
+    while p < limit and old[p] == new[p]:
+        p += 1
+    s = 0
+    while s < limit - p and old[len(old) - 1 - s] == new[len(new) - 1 - s]:
+        s += 1
+    return Replacement(
+        edit.file, _line_col(old, p), _line_col(old, len(old) - s), new[p : len(new) - s]
+    )

@@ -30,9 +30,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
-from ipaddress import ip_address
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import Sourced
@@ -81,25 +79,6 @@ def parse_size(text: str | int, where: str | None = "--memory") -> int:
     if value <= 0:
         raise CtxfixError(where, f"memory size must be positive, not '{text}'")
     return value
-
-
-def is_loopback_host(url: str) -> bool:
-    """True for a server on this machine: localhost, 127.0.0.0/8, ::1 (with or without scheme).
-
-    Also 0.0.0.0 and `::`: `OLLAMA_HOST=0.0.0.0` (the FAQ's way to expose the
-    server) makes the client connect to the unspecified address, which the
-    kernel routes to this machine.
-    """
-    if "://" not in url:
-        url = "http://" + url
-    host = (urlsplit(url).hostname or "").lower()
-    if host in ("localhost", "") or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ip_address(host)
-    except ValueError:
-        return False
-    return ip.is_loopback or ip.is_unspecified
 
 
 Runner = Callable[[list[str]], str | None]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -151,6 +152,11 @@ class ModelDef:
     details: Mapping[str, Any] = field(default_factory=dict)  # server/config-blob details
     loaded_ctx: Sourced[int] | None = None  # /api/ps context_length when loaded now
 
+    @property
+    def key(self) -> str:
+        """Identity of this definition in findings and plans: origin, host, name, file."""
+        return f"model:{self.origin}#{self.host or ''}#{self.name}#{self.location.file}"
+
 
 @dataclass(frozen=True)
 class EnvValue:
@@ -180,6 +186,30 @@ class ServerInfo:
     vram_bytes: int | None = None
 
 
+class Slot(StrEnum):
+    """Where in an agent config a value lives: the typed keys of `AgentBinding.edit_paths`.
+
+    A StrEnum so a reader may still write the plain names ("context_window").
+    """
+
+    MODEL_REF = "model_ref"  # the reference that selects the model
+    MODEL_ID = "model_id"  # a model entry's own id (OpenClaw `models[].id`)
+    CONTEXT_WINDOW = "context_window"
+    NUM_CTX = "num_ctx"  # num_ctx the agent sends
+    MAX_TOKENS = "max_tokens"
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """One place a config names a model: a string value at `path`, or (`is_key`) the
+    key of the entry at `path` (opencode keys its model settings by model id)."""
+
+    path: KeyPath
+    text: str
+    is_key: bool = False
+
+
 @dataclass(frozen=True)
 class AgentBinding:
     """One agent's use of one Ollama model, with the location of every relevant value.
@@ -206,6 +236,17 @@ class AgentBinding:
     edit_paths: Mapping[str, KeyPath] = field(default_factory=dict)
     format: str = "json"  # document format for edits: json | jsonc | json5 | yaml | toml
     suppressed: frozenset[str] = frozenset()  # codes ignored inline (# ctxfix: ignore[...])
+    # every place this file names the model (filled by the reader; the planner
+    # renames exactly these and never re-reads the file)
+    refs: tuple[ModelRef, ...] = ()
+    # why the model reference must not be renamed (None: it may be)
+    pinned: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Identity of this binding in findings and plans: file, agent, reference path."""
+        ref = self.edit_paths.get(Slot.MODEL_REF, ())
+        return f"binding:{self.file}#{self.agent}#{format_key_path(ref)}#{self.model}"
 
 
 @dataclass(frozen=True)
@@ -221,3 +262,4 @@ class Finding:
     fix: str | None = None
     host: str | None = None
     agent: str | None = None
+    subject: str | None = None  # ModelDef.key or AgentBinding.key: links the plan's fix

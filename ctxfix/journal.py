@@ -287,6 +287,21 @@ class JournalStore:
         ids = self.ids()
         return self.load(ids[-1]) if ids else None
 
+    def last_active(self) -> tuple[Journal | None, int]:
+        """The newest apply not yet rolled back, and how many newer ones were.
+
+        Why: `rollback --last` is an undo stack. Run again, it rolls back the
+        apply before the one it just undid (like `git revert` walking back,
+        or an editor's undo), instead of answering "already rolled back".
+        """
+        skipped = 0
+        for jid in reversed(self.ids()):
+            j = self.load(jid)
+            if j.state != "rolled_back":
+                return j, skipped
+            skipped += 1
+        return None, skipped
+
     def save(self, journal: Journal) -> None:
         path = self.path_of(journal.id)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -72,3 +72,40 @@ BACKUP_NAMESPACE = "ctxfix-backup"
 def is_backup(name: str) -> bool:
     """A ctxfix rollback copy (`ctxfix-backup/<model>:<tag>-<id>`): never judged or fixed."""
     return split_name(name)[1].lower() == BACKUP_NAMESPACE
+
+
+def name_problem(name: str) -> str | None:
+    """Why Ollama would refuse `name` as a model name, or None when it is valid.
+
+    Follows `types/model/name.go` (github:ollama/ollama): the model part is
+    2 to 80 characters, the tag 1 to 80, namespace and host bounded too;
+    letters, digits, `_`, `-` and `.` (the tag and model may not start with
+    `-` or `.`).
+    """
+    _host, namespace, model, tag = split_name(strip_provider(name))
+
+    def part_ok(s: str, lo: int, hi: int, extra: str = "") -> bool:
+        if not lo <= len(s) <= hi:
+            return False
+        if not (s[0].isalnum() or s[0] == "_"):
+            return False
+        return all(c.isascii() and (c.isalnum() or c in "_-." + extra) for c in s)
+
+    if not part_ok(tag, 1, 80):
+        return f"tag {tag!r} must be 1 to 80 letters, digits, '_', '-' or '.'"
+    if not part_ok(model, 1, 80):
+        return f"model {model!r} must be 1 to 80 letters, digits, '_', '-' or '.'"
+    if not part_ok(namespace, 1, 80):
+        return f"namespace {namespace!r} must be 1 to 80 letters, digits, '_', '-' or '.'"
+    return None
+
+
+def split_ref(ref: str, model: str) -> tuple[str, str] | None:
+    """`ollama/qwen3-coder:30b-v-128k` -> (`ollama/`, `qwen3-coder:30b-v-128k`)."""
+    want = canonical(model)
+    # shortest tail first: `ollama/x` must keep `ollama/` even though canonical() strips it
+    for j in reversed([0] + [i + 1 for i, c in enumerate(ref) if c == "/"]):
+        tail = ref[j:]
+        if tail and canonical(tail) == want:
+            return ref[:j], tail
+    return None

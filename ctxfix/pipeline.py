@@ -10,22 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from ctxfix.discover import Targets, discover
 from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.facts import AgentBinding, Finding, ModelDef, ServerEnv, ServerInfo
 from ctxfix.progress import Progress
+from ctxfix.scan_result import ScanResult
 from ctxfix.settings import Settings
-from ctxfix.world import ResolvedModel, World
-
-
-@dataclass
-class ScanResult:
-    world: World
-    findings: list[Finding]
-    targets: Targets
+from ctxfix.world import World
 
 
 def _read_modelfiles(
@@ -130,8 +123,19 @@ def _read_servers(
 
 
 def _read_agents(
-    targets: Targets, warnings: list[Warning_], progress: Progress | None = None
+    targets: Targets,
+    warnings: list[Warning_],
+    progress: Progress | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> list[AgentBinding]:
+    """Every binding of every agent config found.
+
+    A reader that takes `env` (Goose: `GOOSE_CONTEXT_LIMIT` and friends
+    override its config file, crates/goose/src/model.rs) gets the process
+    environment, so scan sees what the agent sees.
+    """
+    import inspect
+
     progress = progress or Progress.disabled()
     progress.stage("reading agent configs", len(targets.agents))
     out: list[AgentBinding] = []
@@ -141,7 +145,10 @@ def _read_agents(
     seen: set[Warning_] = set()
     for t in targets.agents:
         try:
-            out.extend(t.module.read(t.path))
+            if environ is not None and "env" in inspect.signature(t.module.read).parameters:
+                out.extend(t.module.read(t.path, env=environ))
+            else:
+                out.extend(t.module.read(t.path))
         except CtxfixError as exc:
             if t.explicit:
                 raise
@@ -193,9 +200,10 @@ def _with_local_facts(
         return settings
     from dataclasses import replace
 
-    from ctxfix.budget import detect_budget, is_loopback_host, nvidia_vram_bytes
+    from ctxfix.budget import detect_budget, nvidia_vram_bytes
+    from ctxfix.policy.hosts import is_local
 
-    local_server = any(is_loopback_host(s.host) for s in servers)
+    local_server = any(is_local(s.host) for s in servers)
     local_store = False
     if targets.stores:  # a default root counts, also when named with --store
         from ctxfix.sources.store import default_store_roots
@@ -236,7 +244,7 @@ def build_world(
     servers, server_models = _read_servers(targets, settings, warnings, progress)
     defs += server_models
     settings = _with_local_facts(settings, targets, servers, environ, home)
-    bindings = _read_agents(targets, warnings, progress)
+    bindings = _read_agents(targets, warnings, progress, {} if settings.no_user else environ)
     progress.stage("reading server environment")
     env = _read_env(targets, environ, settings, warnings)
     progress.stage("resolving contexts")
@@ -278,52 +286,30 @@ def _measure(world: World) -> None:
         )
 
 
-def run_rules(world: World, progress: Progress | None = None) -> list[Finding]:
-    """The findings scan reports: selected rules, suppressions applied."""
-    from ctxfix import rules
-    from ctxfix.selection import Suppressions, selected
+def all_findings(world: World, progress: Progress | None = None) -> list[Finding]:
+    """Every rule's findings, nothing suppressed, in a stable order.
 
-    progress = progress or Progress.disabled()
-    progress.stage("checking rules")
-    findings: list[Finding] = []
-    for mod in rules.available():
-        if not selected(mod.CODE, world.settings):
-            continue
-        findings.extend(mod.check(world))
-        progress.advance()
-    sup = Suppressions.for_world(world)
-    return [f for f in findings if sup.reports(f)]
-
-
-def all_findings(world: World) -> list[Finding]:
-    """Every rule's findings, nothing suppressed.
-
-    Why: the planner must know which codes justify a fix even when the user
-    hid them, to leave exactly those fixes out (see ctxfix.plan).
+    Why all of them: the planner must know which codes justify a fix even
+    when the user hid them, to leave exactly those fixes out.
     """
     from ctxfix import rules
 
+    progress = progress or Progress.disabled()
+    progress.stage("checking rules")
     out: list[Finding] = []
     for mod in rules.available():
         out.extend(mod.check(world))
+        progress.advance()
+    order = {"error": 0, "warning": 1, "info": 2}
+    out.sort(
+        key=lambda f: (
+            f.location.file if f.location else "",
+            (f.location.line or 0) if f.location else 0,
+            order.get(f.severity, 3),
+            f.code,
+        )
+    )
     return out
-
-
-def _modelfile_ignores(world: World) -> dict[str, frozenset[str]]:
-    """Inline ignores by file as findings name it (Modelfiles and agent configs)."""
-    from ctxfix.selection import Suppressions
-
-    return dict(Suppressions.for_world(world).inline)
-
-
-def _suppressed(
-    f: Finding, world: World, inline: Mapping[str, frozenset[str]] | None = None
-) -> bool:
-    """True when scan hides `f` (the same predicate the planner uses)."""
-    from ctxfix.selection import Suppressions
-
-    sup = Suppressions(world.settings, inline) if inline is not None else None
-    return not (sup or Suppressions.for_world(world)).reports(f)
 
 
 def scan(
@@ -332,25 +318,35 @@ def scan(
     environ: Mapping[str, str] | None = None,
     home: Path | None = None,
     progress: Progress | None = None,
+    plan_options: object | None = None,
 ) -> ScanResult:
-    """`progress` (default: none) is told about each stage; see ctxfix.progress."""
+    """Discover, read, resolve, check and plan; `progress` is told about each stage.
+
+    The reported findings are the raw ones minus suppressions, each with the
+    `fix` line the plan renders for it (`FixPlan.fix_text`).
+    """
+    from dataclasses import replace
+
+    from ctxfix.plan import build_plan
+    from ctxfix.selection import Suppressions
+
     world, targets = build_world(settings, environ=environ, home=home, progress=progress)
-    findings = run_rules(world, progress)
-    order = {"error": 0, "warning": 1, "info": 2}
-    findings.sort(
-        key=lambda f: (
-            f.location.file if f.location else "",
-            (f.location.line or 0) if f.location else 0,
-            order.get(f.severity, 3),
-            f.code,
-        )
-    )
-    return ScanResult(world=world, findings=findings, targets=targets)
+    raw = all_findings(world, progress)
+    sup = Suppressions.for_world(world)
+    result = ScanResult(world=world, raw_findings=raw, suppressions=sup, targets=targets)
+    plan = build_plan(result, plan_options)  # type: ignore[arg-type]
+    result.plan = plan
+    result.findings = [replace(f, fix=plan.fix_text(f)) for f in raw if sup.reports(f)]
+    return result
 
 
 def find_model(
-    name: str, settings: Settings, *, environ: Mapping[str, str] | None = None
-) -> ResolvedModel | None:
+    name: str,
+    settings: Settings,
+    *,
+    environ: Mapping[str, str] | None = None,
+    with_world: bool = False,
+):
     """A model by name from the stores/servers the settings point at (for `estimate`)."""
     from dataclasses import replace
 
@@ -360,5 +356,5 @@ def find_model(
     want = canonical(name)
     for m in world.models:
         if m.definition.origin != "modelfile" and canonical(m.name) == want:
-            return m
+            return (m, world) if with_world else m
     return None

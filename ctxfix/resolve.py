@@ -24,6 +24,7 @@ from typing import ClassVar
 from ctxfix.errors import Warning_
 from ctxfix.facts import AgentBinding, Geometry, ModelDef, ServerEnv, ServerInfo, Sourced
 from ctxfix.names import canonical
+from ctxfix.policy.hosts import base_url, is_local, same_host
 from ctxfix.settings import Settings
 from ctxfix.world import ResolvedBinding, ResolvedModel, World
 
@@ -58,46 +59,11 @@ class _Index:
         cands = self.by_name.get(canonical(name), [])
         if host:
             for d in cands:
-                if d.host and _same_host(d.host, host):
+                if d.host and same_host(d.host, host):
                     return d
-            if not is_local_host(host):
+            if not is_local(host):
                 cands = [d for d in cands if d.origin != "server"]
         return cands[0] if cands else None
-
-
-def _base_url(url: str) -> str:
-    """`http://gpu-box:11434/v1/` -> `http://gpu-box:11434` (what --host takes)."""
-    u = url.rstrip("/")
-    for suffix in ("/v1", "/api"):
-        if u.endswith(suffix):
-            u = u[: -len(suffix)]
-    return u
-
-
-def _same_host(a: str, b: str) -> bool:
-    def norm(u: str) -> str:
-        return _base_url(u).replace("localhost", "127.0.0.1").lower()
-
-    return norm(a) == norm(b)
-
-
-def is_local_host(url: str) -> bool:
-    """A server on this machine (loopback, or 0.0.0.0 as clients reach it)."""
-    from ctxfix.budget import is_loopback_host
-
-    return is_loopback_host(url)
-
-
-def _version_tuple(v: str | None) -> tuple[int, ...] | None:
-    if not v:
-        return None
-    parts = []
-    for p in v.lstrip("v").split("-")[0].split("."):
-        digits = "".join(ch for ch in p if ch.isdigit())
-        if not digits:
-            break
-        parts.append(int(digits))
-    return tuple(parts) or None
 
 
 class Resolver:
@@ -138,11 +104,11 @@ class Resolver:
 
     def _hint_unscanned_host(self, b: AgentBinding) -> None:
         """Say once per host when an agent uses a remote server nobody asked us to scan."""
-        if not b.host or self.settings.no_server or is_local_host(b.host):
+        if not b.host or self.settings.no_server or is_local(b.host):
             return
-        if any(_same_host(h, b.host) for h in self.servers):
+        if any(same_host(h, b.host) for h in self.servers):
             return
-        base = _base_url(b.host)
+        base = base_url(b.host)
         if base in self._hinted:
             return
         self._hinted.add(base)
@@ -274,7 +240,7 @@ class Resolver:
             # the environment found here (shell, systemd, compose) describes this
             # machine's server: it does not set a remote host's default
             env = self.env.get("OLLAMA_CONTEXT_LENGTH")
-            if d.host and not is_local_host(d.host):
+            if d.host and not is_local(d.host):
                 env = None
             env_val = _int_or_none(env.value) if env else None
             if env is not None and env_val and supports_context_env(version):

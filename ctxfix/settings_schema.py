@@ -99,11 +99,6 @@ def _display_key(path: Path, parts: list[Any]) -> str:
     return key
 
 
-def problems(data: dict[str, Any], path: Path) -> list[str]:
-    """One `where: key.path: message` line per schema violation, in key order."""
-    return [f"{where}: {key}: {msg}" for where, key, msg in _violations(data, path)]
-
-
 def _check_sizes(data: dict[str, Any], path: Path) -> None:
     """`memory`/`vram` must parse as sizes: the schema only says "string or integer"."""
     from ctxfix.budget import parse_size

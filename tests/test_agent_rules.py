@@ -854,7 +854,10 @@ def test_rule_fires(case: Case, agent_scan: Callable[[str], Scanned]) -> None:
     report, variants = agent_scan(case.agent)
     fired = variants[(case.code, "fire")]
     (f,) = findings(report, case.code, case.agent, case.model, fired.names)
-    assert f["severity"] == SEVERITY[case.code]
+    expected = SEVERITY[case.code]
+    if case.code == "CTX204" and f["data"]["num_ctx"] == f["data"]["served"]:
+        expected = "info"  # ignored, but what is served is what the agent asks for
+    assert f["severity"] == expected
     assert (f["location"]["file"], f["location"]["line"]) == anchor_line(fired.paths, case.anchor)
     assert {k: f["data"][k] for k in case.data} == dict(case.data)
     assert f["data"].get("agent", case.agent) == case.agent

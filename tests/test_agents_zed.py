@@ -33,10 +33,11 @@ def test_user_settings() -> None:
     assert q.num_ctx.value == q.context_window.value == 32768
     assert q.timeout_s is None
     assert ds.num_ctx.value == 131072
-    # selected but not listed: Zed's 4096 default, fixable by inserting context_window
+    # selected but not listed: Zed's 4096 default. Inserting the global
+    # `context_window` would override every model's max_tokens, so no window path
     assert gemma.model_ref.location.key == "agent.inline_assistant_model.model"
     assert (gemma.num_ctx.value, gemma.num_ctx.source) == (4096, "default")
-    assert gemma.edit_paths["num_ctx"] == ("language_models", "ollama", "context_window")
+    assert "num_ctx" not in gemma.edit_paths and "context_window" not in gemma.edit_paths
 
 
 def test_project_context_window_overrides_per_model() -> None:

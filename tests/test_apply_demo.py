@@ -80,7 +80,7 @@ def test_demo_round_trip(demo, capsys) -> None:
     code, out, err = run_cli(capsys, "apply", "--yes", *opts)
     assert code == 0, err
     assert "created qwen3-coder:30b-262k" in out
-    from ctxfix.sources.server import show_num_ctx
+    from ctxfix.ollama_writes import show_num_ctx
 
     assert show_num_ctx(srv.url, "qwen3-coder:30b-262k") == 262144
     text = (work / "openclaw.json").read_text()
@@ -105,7 +105,7 @@ def test_demo_round_trip(demo, capsys) -> None:
     assert code == 0, err
     assert tree_hashes(work) == before  # byte-identical
     assert show_num_ctx(srv.url, "qwen3-coder:30b-v-128k") == 131072
-    from ctxfix.apply_ops import model_digest
+    from ctxfix.ollama_writes import model_digest
 
     assert model_digest(srv.url, "qwen3-coder:30b-262k") is None
 

@@ -29,7 +29,7 @@ from ollama_server import OllamaDouble
 from test_apply_demo import DEMO, demo, run_cli, tree_hashes  # noqa: F401  (fixture)
 
 from ctxfix import journal as jmod
-from ctxfix.apply_ops import model_digest
+from ctxfix.ollama_writes import model_digest
 
 NEW = "qwen3-coder:30b-262k"
 OLD = "qwen3-coder:30b-v-128k"
@@ -80,8 +80,17 @@ def _expected_openclaw(text: str) -> str:
 # --------------------------------------------------------------------------- 1. --in-place
 
 
+def _use_base(work: Path) -> None:
+    """Make an agent use the base model too, so --in-place replaces both definitions.
+
+    (A model no agent config uses is info and apply leaves it alone.)
+    """
+    (work / ".aider.conf.yml").write_text("model: ollama_chat/qwen3-coder:30b\n", encoding="utf-8")
+
+
 def test_in_place_replaces_definitions_and_rollback_restores_them(demo, capsys, tmp_path) -> None:  # noqa: F811
     work, srv = demo
+    _use_base(work)
     files_before = tree_hashes(work)
     tags_before = _tags(srv.url)
     params_before = {m: _params(srv.url, m) for m in (OLD, BASE)}
@@ -89,7 +98,7 @@ def test_in_place_replaces_definitions_and_rollback_restores_them(demo, capsys, 
 
     code, out, err = run_cli(capsys, "apply", "--yes", "--in-place", *_opts(srv))
     assert code == 0, err
-    from ctxfix.sources.server import show_num_ctx
+    from ctxfix.ollama_writes import show_num_ctx
 
     assert f"replaced {OLD} on {srv.url}: serves 262,144" in out
     # replaced under the same names: no new definition, both now serve 262,144
@@ -136,9 +145,10 @@ def test_in_place_replaces_definitions_and_rollback_restores_them(demo, capsys, 
 
 def test_in_place_rollback_leaves_a_model_changed_after_the_apply(demo, capsys) -> None:  # noqa: F811
     _work, srv = demo
+    _use_base(_work)
     code, _out, err = run_cli(capsys, "apply", "--yes", "--in-place", *_opts(srv))
     assert code == 0, err
-    from ctxfix.sources.server import create_model, show_num_ctx
+    from ctxfix.ollama_writes import create_model, show_num_ctx
 
     create_model(srv.url, OLD, OLD, {"num_ctx": 200000})  # the user re-tuned it meanwhile
     code, out, err = run_cli(capsys, "rollback", "--last")
@@ -151,6 +161,7 @@ def test_in_place_rollback_leaves_a_model_changed_after_the_apply(demo, capsys) 
 
 def test_in_place_create_failure_restores_models_replaced_before_it(demo, capsys) -> None:  # noqa: F811
     work, srv = demo
+    _use_base(work)
     files_before = tree_hashes(work)
     tags_before = _tags(srv.url)
     params_before = {m: _params(srv.url, m) for m in (OLD, BASE)}
@@ -406,6 +417,7 @@ def test_dry_runs_send_no_write_request(demo, capsys) -> None:  # noqa: F811
 
 def test_dry_run_in_place_says_replace_not_create(demo, capsys) -> None:  # noqa: F811
     _work, srv = demo
+    _use_base(_work)
     code, out, _err = run_cli(capsys, "apply", "--dry-run", "--in-place", *_opts(srv))
     assert code == 1
     assert f"replace model {OLD} from {OLD} on {srv.url}" in out

@@ -8,7 +8,7 @@ import json
 from test_apply_demo import demo, run_cli, tree_hashes  # noqa: F401  (fixture)
 
 from ctxfix import journal as jmod
-from ctxfix.apply_ops import model_digest
+from ctxfix.ollama_writes import model_digest
 
 
 def _opts(srv) -> list[str]:

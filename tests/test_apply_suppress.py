@@ -17,7 +17,7 @@ from pathlib import Path
 from cli_run import REPO
 from test_apply_demo import DEMO, demo, run_cli  # noqa: F401  (fixture)
 
-from ctxfix.apply_ops import model_digest
+from ctxfix.ollama_writes import model_digest
 
 OLD = "qwen3-coder:30b-v-128k"
 NEW = "qwen3-coder:30b-262k"
@@ -182,9 +182,9 @@ def test_suppressed_model_keeps_the_agent_on_the_old_model(demo, capsys) -> None
     )
     assert code == 1, err
     plan = json.loads(out)
-    # the base model's CTX104 is still reported, so it alone is fixed; the
-    # agent's model (whose CTX101/CTX102 are hidden) is not a parent
-    assert {a["parent"] for a in plan["actions"]} == {"qwen3-coder:30b"}
+    # the agent's model (whose CTX101/CTX102 are hidden) is not fixed, and the
+    # base model no config uses is info (its CTX104), so no model is created
+    assert plan["actions"] == []
     assert [(e["file"], e["key"], e["old"], e["new"]) for e in plan["edits"]] == [
         ("openclaw.json", "models.providers.ollama.models[0].contextWindow", 65536, 131072)
     ]

@@ -10,7 +10,6 @@ import pytest
 
 from ctxfix.budget import (
     detect_budget,
-    is_loopback_host,
     nvidia_vram_bytes,
     parse_size,
     total_ram_bytes,
@@ -46,21 +45,6 @@ def test_parse_size_rejects_with_one_line(text: str) -> None:
         parse_size(text)
     assert exc.value.where == "--memory"
     assert "\n" not in str(exc.value)
-
-
-@pytest.mark.parametrize(
-    ("url", "local"),
-    [
-        ("http://127.0.0.1:11434", True),
-        ("http://localhost:11434", True),
-        ("127.0.0.2:11434", True),
-        ("http://[::1]:11434", True),
-        ("http://192.168.1.20:11434", False),
-        ("https://ollama.example.com", False),
-    ],
-)
-def test_is_loopback_host(url: str, local: bool) -> None:
-    assert is_loopback_host(url) is local
 
 
 def test_no_detection_for_remote_or_offline_scans() -> None:

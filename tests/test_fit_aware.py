@@ -86,7 +86,7 @@ def test_quantised_cache_without_flash_attention_is_said_to_fall_back(tmp_path):
     ctx302 = [f for f in json.loads(r.stdout)["findings"] if f["code"] == "CTX302"]
     assert ctx302 and all("falls back to f16" in f["message"] for f in ctx302)
     assert all(f["data"]["kv_cache_type"] == "f16" for f in ctx302)
-    assert all("OLLAMA_FLASH_ATTENTION=1" in f["fix"] for f in ctx302)
+    assert all("OLLAMA_FLASH_ATTENTION=1" in f["data"]["advice"] for f in ctx302)
 
 
 def test_estimate_reserve_and_flash_attention_flags():

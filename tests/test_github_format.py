@@ -18,7 +18,10 @@ DEMO = REPO / "fixtures" / "demo"
 
 
 def _result(findings: list[Finding]) -> ScanResult:
-    return ScanResult(world=World(), findings=findings, targets=None)  # type: ignore[arg-type]
+    from ctxfix.selection import Suppressions
+
+    world = World()
+    return ScanResult(world, list(findings), Suppressions(world.settings, {}), list(findings))
 
 
 def test_demo_annotations_point_at_the_capping_line(tmp_path: Path) -> None:
@@ -51,7 +54,7 @@ def test_demo_annotations_point_at_the_capping_line(tmp_path: Path) -> None:
     )
     # "50%" must be escaped or GitHub would decode "% o" garbage; the fix is on its own line.
     assert "50%25 of its native" in first
-    assert "%0Afix: set num_ctx to 262,144" in first
+    assert "%0Afix: apply: Modelfile: num_ctx 131,072 -> 262,144" in first
     assert proc.stdout.rstrip().endswith("finding(s)")
 
 

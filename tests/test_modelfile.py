@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ctxfix.edits.modelfile_edit import set_num_ctx
 from ctxfix.errors import CtxfixError
 from ctxfix.sources.modelfile import (
     decode,
@@ -59,7 +60,7 @@ def test_fixture_round_trips_byte_identical(path: Path):
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
 def test_set_num_ctx_on_every_fixture_changes_one_value(path: Path):
     mf = load(path)
-    new = mf.set_num_ctx(262144)
+    new = set_num_ctx(mf, 262144)
     assert new.num_ctx_instruction() is not None
     assert new.num_ctx_instruction().value == "262144"
     before = [(i.command, i.name, i.value) for i in mf.instructions if i.name != "num_ctx"]
@@ -77,15 +78,15 @@ def test_crlf_file_keeps_crlf_inside_template_and_in_inserted_line():
     num = mf.num_ctx_instruction()
     assert (num.line, num.value) == (8, "8192")  # CRLF counted as one line break
     stripped = parse(mf.text.replace("PARAMETER num_ctx 8192\r\n", ""))
-    out = stripped.set_num_ctx(131072).render()
+    out = set_num_ctx(stripped, 131072).render()
     assert out == stripped.text + "PARAMETER num_ctx 131072\r\n"
 
 
 def test_no_final_newline_is_kept_when_editing_and_inserting():
     mf = load(FIXTURES / "no-final-newline.Modelfile")
-    assert mf.set_num_ctx(131072).render() == mf.text.replace("32768", "131072")
+    assert set_num_ctx(mf, 131072).render() == mf.text.replace("32768", "131072")
     only_from = parse("FROM qwen3:8b")
-    assert only_from.set_num_ctx(40960).render() == "FROM qwen3:8b\nPARAMETER num_ctx 40960"
+    assert set_num_ctx(only_from, 40960).render() == "FROM qwen3:8b\nPARAMETER num_ctx 40960"
 
 
 def test_bom_is_skipped_like_ollama_and_kept_in_render():
@@ -93,7 +94,7 @@ def test_bom_is_skipped_like_ollama_and_kept_in_render():
     mf = parse(text)
     assert mf.render() == text
     assert mf.instructions[0].keyword == "FROM"
-    assert mf.set_num_ctx(8192).render() == text.replace("4096", "8192")
+    assert set_num_ctx(mf, 8192).render() == text.replace("4096", "8192")
 
 
 def test_utf16_file_decodes_and_encodes_back(tmp_path: Path):
@@ -108,7 +109,7 @@ def test_utf16_file_decodes_and_encodes_back(tmp_path: Path):
 def test_invalid_utf8_bytes_survive_a_rewrite():
     data = b"FROM x\nSYSTEM caf\xe9\nPARAMETER num_ctx 1\n"
     text = decode(data)
-    out = parse(text).set_num_ctx(2048).render()
+    out = set_num_ctx(parse(text), 2048).render()
     assert encode(out) == data.replace(b"num_ctx 1", b"num_ctx 2048")
 
 
@@ -318,7 +319,7 @@ def test_read_modelfile_keeps_ollama_show_exponent_as_invalid_not_an_error():
     assert d.num_ctx_invalid.location.line == 21
     assert d.parent.startswith("/usr/share/ollama/.ollama/models/blobs/sha256-")
     # and the fix replaces it with an integer Ollama accepts
-    fixed = load(p).set_num_ctx(1000000)
+    fixed = set_num_ctx(load(p), 1000000)
     assert fixed.semantic().parameters["num_ctx"] == 1000000
     assert fixed.render() == load(p).render().replace("num_ctx 1e+06", "num_ctx 1000000")
 
@@ -326,7 +327,7 @@ def test_read_modelfile_keeps_ollama_show_exponent_as_invalid_not_an_error():
 def test_read_modelfile_an_earlier_rejected_num_ctx_is_reported():
     text = "FROM x\nPARAMETER num_ctx 1.048576e+06\nPARAMETER num_ctx 8192\n"
     mf = parse(text)
-    out = mf.set_num_ctx(16384).render()
+    out = set_num_ctx(mf, 16384).render()
     # both lines rewritten: ollama create would stop at the first
     assert out == "FROM x\nPARAMETER num_ctx 16384\nPARAMETER num_ctx 16384\n"
 
@@ -385,30 +386,30 @@ def test_is_modelfile_name(name: str, expected: bool):
 
 def test_set_num_ctx_changes_only_the_winning_value():
     text = "FROM x\nPARAMETER num_ctx 2048\n# keep\nPARAMETER num_ctx   4096  \nSYSTEM hi\n"
-    out = parse(text).set_num_ctx(262144).render()
+    out = set_num_ctx(parse(text), 262144).render()
     assert (
         out == "FROM x\nPARAMETER num_ctx 2048\n# keep\nPARAMETER num_ctx   262144  \nSYSTEM hi\n"
     )
 
 
 def test_set_num_ctx_inside_quotes():
-    out = parse('FROM x\nPARAMETER num_ctx "131072"\n').set_num_ctx(262144).render()
+    out = set_num_ctx(parse('FROM x\nPARAMETER num_ctx "131072"\n'), 262144).render()
     assert out == 'FROM x\nPARAMETER num_ctx "262144"\n'
 
 
 def test_set_num_ctx_inserts_after_last_parameter_else_after_from():
     text = "# c\nFROM x\nSYSTEM s\nPARAMETER temperature 0.1\nPARAMETER stop a\nMESSAGE user u\n"
-    out = parse(text).set_num_ctx(8192).render()
+    out = set_num_ctx(parse(text), 8192).render()
     assert out == text.replace("stop a\n", "stop a\nPARAMETER num_ctx 8192\n")
     text2 = 'FROM x\nTEMPLATE """a\nb"""\n'
-    assert parse(text2).set_num_ctx(8192).render() == "FROM x\nPARAMETER num_ctx 8192\n" + (
+    assert set_num_ctx(parse(text2), 8192).render() == "FROM x\nPARAMETER num_ctx 8192\n" + (
         'TEMPLATE """a\nb"""\n'
     )
 
 
 def test_set_num_ctx_rejects_non_positive():
     with pytest.raises(ValueError):
-        parse("FROM x").set_num_ctx(0)
+        set_num_ctx(parse("FROM x"), 0)
 
 
 # ---- properties ------------------------------------------------------------------
@@ -540,7 +541,7 @@ def test_property_set_num_ctx_replaces_exactly_the_winning_value(case, value):
     text, expected = case
     mf = parse(text)
     win = mf.num_ctx_instruction()
-    out = mf.set_num_ctx(value).render()
+    out = set_num_ctx(mf, value).render()
     assert out == text[: win.value_start] + str(value) + text[win.value_end :]
     want = list(expected)
     idx = max(i for i, e in enumerate(want) if e[1] == "num_ctx")
@@ -553,7 +554,7 @@ def test_property_set_num_ctx_replaces_exactly_the_winning_value(case, value):
 def test_property_set_num_ctx_inserts_one_line_and_touches_nothing_else(case, value):
     text, expected = case
     mf = parse(text)
-    out = mf.set_num_ctx(value).render()
+    out = set_num_ctx(mf, value).render()
     line = f"PARAMETER num_ctx {value}"
     eol = mf.line_ending()
     if out.endswith(eol + line):

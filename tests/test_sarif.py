@@ -56,7 +56,10 @@ def _scan_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _result(findings: list[Finding]) -> ScanResult:
-    return ScanResult(world=World(), findings=findings, targets=None)  # type: ignore[arg-type]
+    from ctxfix.selection import Suppressions
+
+    world = World()
+    return ScanResult(world, list(findings), Suppressions(world.settings, {}), list(findings))
 
 
 @needs_schema
@@ -124,26 +127,38 @@ def test_server_finding_gets_a_logical_location_and_validates() -> None:
     assert "fixes" not in res
 
 
-def test_no_fix_when_the_file_no_longer_holds_the_value(tmp_path: Path) -> None:
+def test_a_finding_without_a_planned_edit_gets_no_fix(tmp_path: Path) -> None:
+    """A SARIF fix is only ever the plan's edit: no plan, no fix (the prose stays)."""
     mf = tmp_path / "Modelfile"
-    mf.write_text("FROM qwen3-coder:30b\nPARAMETER num_ctx 1310720\n", encoding="utf-8")
+    mf.write_text("FROM qwen3-coder:30b\nPARAMETER num_ctx 131072\n", encoding="utf-8")
     f = _finding(
         location=Location(str(mf), 2, 19, "num_ctx"),
         data={"current": 131072, "target": 262144},
         fix="set num_ctx to 262,144",
     )
-    # "131072" is only a prefix of "1310720": replacing it would corrupt the file.
-    assert sarif.value_replacement(f, tmp_path) is None
     res = sarif.to_sarif(_result([f]), cwd=tmp_path)["runs"][0]["results"][0]
     assert "fixes" not in res
     assert res["properties"]["fix"] == "set num_ctx to 262,144"
 
 
-def test_store_blobs_never_get_a_fix(tmp_path: Path) -> None:
-    blob = tmp_path / "sha256-abc"
-    blob.write_text('{"num_ctx": 131072}', encoding="utf-8")
-    f = _finding(location=Location(str(blob), 1, 13), data={"current": 131072, "target": 262144})
-    assert sarif.value_replacement(f, tmp_path) is None
+def test_a_planned_modelfile_edit_is_the_minimal_replacement(tmp_path: Path) -> None:
+    from ctxfix.plan import FileEdit, FixPlan
+
+    mf = tmp_path / "Modelfile"
+    mf.write_text("FROM qwen3-coder:30b\nPARAMETER num_ctx 1310720\n", encoding="utf-8")
+    f = _finding(location=Location(str(mf), 2, 19, "num_ctx"), subject="m")
+    edit = FileEdit(str(mf), "modelfile", None, 2, 1310720, 262144, ("CTX101",), "", "m")
+    fix = sarif.plan_fix(f, FixPlan((edit,)), tmp_path)
+    (change,) = fix["artifactChanges"]
+    (rep,) = change["replacements"]
+    # "1310720" -> "262144" differ from the first character: the whole number is replaced
+    assert rep["deletedRegion"] == {
+        "startLine": 2,
+        "startColumn": 19,
+        "endLine": 2,
+        "endColumn": 26,
+    }
+    assert rep["insertedContent"]["text"] == "262144"
 
 
 def test_files_outside_the_working_dir_get_absolute_file_uris(tmp_path: Path) -> None:

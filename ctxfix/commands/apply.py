@@ -93,10 +93,10 @@ def apply(
         in_place=in_place,
         no_create=no_create,
     )
-    result = pipeline.scan(settings)
+    result = pipeline.scan(settings, plan_options=plan_opts)
     for w in result.world.warnings:
         click.echo(f"ctxfix: warning: {w}", err=True)
-    plan = build_plan(result.world, result.findings, plan_opts)
+    plan = result.plan or build_plan(result, plan_opts)
     rendered = apply_ops.render(plan, out_dir=out_dir)
     for note in [*plan.notes, *rendered.skipped]:
         click.echo(f"ctxfix: note: {note}", err=True)

@@ -41,6 +41,7 @@ class Target:
     native_ctx: Sourced[int] | None = None
     local: bool = False  # on this machine: budget detection allowed
     host: str | None = None  # server that has it (for --measure)
+    env: Any = None  # the server environment scan found (ServerEnv), None: the process's
 
 
 def _read_gguf(path: Path) -> Target:
@@ -78,11 +79,12 @@ def _with_tensors(g: Geometry, blob: Path | None) -> Geometry:
 def find_in_pipeline(name: str, settings: Settings) -> Target | None:
     """A name in a store or on a server, through the same pipeline `scan` uses."""
     from ctxfix import pipeline
-    from ctxfix.budget import is_loopback_host
+    from ctxfix.policy.hosts import is_local
 
-    m = pipeline.find_model(name, settings)
-    if m is None:
+    found = pipeline.find_model(name, settings, with_world=True)
+    if found is None:
         return None
+    m, world = found
     d = m.definition
     g = m.geometry or d.geometry
     weights = d.weights_bytes or (g.file_size if g else None)
@@ -90,8 +92,10 @@ def find_in_pipeline(name: str, settings: Settings) -> Target | None:
         raise CtxfixError(d.location.file, f"{m.name}: no GGUF metadata or size to estimate from")
     if d.origin == "store":
         g = _with_tensors(g, _store_blob(d.location.file, d.model_digest))
-    local = d.origin in ("store", "gguf") or bool(d.host and is_loopback_host(d.host))
-    return Target(m.name, g, weights, d.origin, m.served_ctx, m.native_ctx, local, d.host)
+    local = d.origin in ("store", "gguf") or bool(d.host and is_local(d.host))
+    return Target(
+        m.name, g, weights, d.origin, m.served_ctx, m.native_ctx, local, d.host, world.env
+    )
 
 
 def find_in_catalog(name: str) -> Target | None:
@@ -121,16 +125,25 @@ def resolve_target(model: str, settings: Settings) -> Target:
     return found
 
 
-def _env_flag(value: str | None) -> bool | None:
-    """OLLAMA_FLASH_ATTENTION as Ollama reads it (1/true/0/false), None when unset or odd."""
-    if value is None:
-        return None
-    v = value.strip().lower()
-    if v in ("1", "true", "t", "yes", "on"):
-        return True
-    if v in ("0", "false", "f", "no", "off"):
-        return False
-    return None
+def _memory_config(target: Target, settings: Settings, flash_attention: bool | None):
+    """The one reading of parallel / KV cache type / flash attention (`policy.fit`).
+
+    The same inputs as scan: flags and settings, then the server environment
+    scan found for this model (process, systemd, compose), so `estimate` and
+    CTX302 give the same fit.
+    """
+    from ctxfix.policy.fit import env_values, server_memory_config
+
+    if target.env is not None:
+        env = env_values(target.env)
+    else:
+        env = {k: v for k, v in os.environ.items() if k.startswith("OLLAMA_")}
+    return server_memory_config(
+        env,
+        parallel=settings.parallel,
+        kv_cache_type=settings.kv_cache_type,
+        flash_attention=flash_attention,
+    )
 
 
 def _budget(target: Target, settings: Settings) -> Sourced[int] | None:
@@ -237,17 +250,11 @@ def estimate(
     settings = build_settings((), opts)
     target = resolve_target(model, settings)
     g = target.geometry
-    parallel = settings.parallel or 1
-    cache_type = settings.kv_cache_type or "f16"
+    config = _memory_config(target, settings, flash_attention)
+    parallel, flash_attention = config.parallel, config.flash_attention
     budget = _budget(target, settings)
     native = target.native_ctx.value if target.native_ctx else g.context_length
-    if flash_attention is None:
-        flash_attention = _env_flag(os.environ.get("OLLAMA_FLASH_ATTENTION"))
-    kw: dict[str, Any] = {
-        "parallel": parallel,
-        "cache_type": cache_type,
-        "flash_attention": flash_attention,
-    }
+    kw: dict[str, Any] = config.kwargs()
 
     fit = None
     if budget is not None and native:

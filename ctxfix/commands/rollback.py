@@ -15,7 +15,11 @@ import click
 
 @click.command("rollback")
 @click.argument("journal_id", required=False, metavar="ID")
-@click.option("--last", is_flag=True, help="Roll back the most recent apply.")
+@click.option(
+    "--last",
+    is_flag=True,
+    help="Roll back the most recent apply not yet rolled back (again: the one before).",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be restored; change nothing.")
 @click.option("--force", is_flag=True, help="Restore files even if they changed since the apply.")
 @click.option(
@@ -43,10 +47,21 @@ def rollback(
         raise CtxfixError(None, "give an apply ID or --last (see `ctxfix history`)")
     store = JournalStore(journal_dir)
     if last:
-        journal = store.last()
+        journal, skipped = store.last_active()
         if journal is None:  # a clear no-op, like rolling back twice (exit 0)
-            click.echo(f"ctxfix: no applies recorded in {store.root}; nothing to roll back")
+            if skipped:
+                click.echo(
+                    f"ctxfix: every apply in {store.root} is already rolled back; "
+                    "nothing to roll back"
+                )
+            else:
+                click.echo(f"ctxfix: no applies recorded in {store.root}; nothing to roll back")
             sys.exit(0)
+        if skipped:
+            click.echo(
+                f"ctxfix: the newest {skipped} apply(s) are already rolled back; "
+                f"rolling back the one before: {journal.id}"
+            )
     else:
         assert journal_id is not None
         journal = store.load(journal_id)

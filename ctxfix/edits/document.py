@@ -17,16 +17,14 @@ CRLF line endings and a UTF-8 BOM survive untouched; line/column numbers are
 
 from __future__ import annotations
 
-import bisect
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ctxfix.edits.nodes import Entry, Node, Scalar, line_starts_of, offset_to_line_col
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import KeyPath, format_key_path
 
 FORMATS = ("json", "jsonc", "json5", "yaml", "toml")
-Scalar = int | float | str | bool
 
 _SUFFIX_FMT = {
     ".json": "json",
@@ -36,48 +34,6 @@ _SUFFIX_FMT = {
     ".yaml": "yaml",
     ".toml": "toml",
 }
-
-
-@dataclass
-class Node:
-    """A value in the text: where it is, and how it is written.
-
-    `kind` is "map", "seq" or "scalar". `start`/`end` delimit the value's own
-    characters (for a scalar: exactly the bytes to replace; anchors and tags in
-    YAML are outside the span). `style` is backend-specific ("dq", "sq",
-    "ident", "hex", "plain", "block", ...). `flow` marks inline `{}`/`[]`
-    containers in YAML and TOML inline tables/arrays. `merges` holds YAML
-    merge-key (`<<`) sources in priority order.
-    """
-
-    kind: str
-    start: int
-    end: int
-    style: str = ""
-    flow: bool = False
-    entries: list[Entry] = field(default_factory=list)
-    items: list[Node] = field(default_factory=list)
-    merges: list[Node] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def entry(self, key: str) -> Entry | None:
-        """The entry for `key` written in this mapping (last one wins, as parsers do)."""
-        found = None
-        for e in self.entries:
-            if e.key == key:
-                found = e
-        return found
-
-
-@dataclass
-class Entry:
-    """One `key: value` pair of a mapping, with the key's own span."""
-
-    key: str
-    start: int
-    end: int
-    value: Node
-    style: str = ""
 
 
 class Backend(Protocol):
@@ -113,27 +69,6 @@ def guess_format(path: Path) -> str:
     return _SUFFIX_FMT.get(path.suffix.lower(), "json")
 
 
-def offset_to_line_col(
-    text: str, offset: int, line_starts: list[int] | None = None
-) -> tuple[int, int]:
-    """1-based (line, column) of a character offset; a leading BOM is not a column."""
-    starts = line_starts if line_starts is not None else _line_starts(text)
-    i = bisect.bisect_right(starts, offset) - 1
-    col = offset - starts[i] + 1
-    if i == 0 and text.startswith("\ufeff"):
-        col -= 1
-    return i + 1, max(col, 1)
-
-
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    pos = text.find("\n")
-    while pos != -1:
-        starts.append(pos + 1)
-        pos = text.find("\n", pos + 1)
-    return starts
-
-
 class Document:
     """A parsed config file that can report positions and take surgical edits.
 
@@ -155,7 +90,7 @@ class Document:
 
     def _reparse(self) -> None:
         self.data, self._root = self._backend.parse(self.text, str(self.path))
-        self._starts = _line_starts(self.text)
+        self._starts = line_starts_of(self.text)
 
     def _pos(self, offset: int) -> tuple[int, int]:
         return offset_to_line_col(self.text, offset, self._starts)
@@ -279,6 +214,42 @@ class Document:
         except CtxfixError as exc:
             raise CtxfixError(where, exc.problem) from None
         self._splice(start, end, new, path, value)
+
+    def rename_key(self, path: KeyPath, new_key: str) -> None:
+        """Rename the key of the mapping entry at `path`, changing only the key's bytes.
+
+        Why: opencode keys a model's settings by its id; repointing the agent
+        must move the entry with it. JSON family only (the key keeps its
+        quoting style); the value and everything around it stay byte-identical.
+        """
+        where = f"{self.path}: {format_key_path(path)}"
+        if not path or not isinstance(path[-1], str):
+            raise CtxfixError(where, "is not a mapping entry")
+        node, entry = self._walk(path)
+        if node is None or entry is None:
+            raise CtxfixError(where, "no such key")
+        parent, _ = self._walk(path[:-1]) if len(path) > 1 else (self._root, None)
+        if parent is not None and parent.entry(new_key) is not None:
+            raise CtxfixError(where, f"{new_key!r} already exists; not renamed")
+        render = getattr(self._backend, "render_key", None)
+        if render is None:
+            raise CtxfixError(where, f"cannot rename a key in a {self.fmt} file")
+        old_text = self.text
+        value = self.get(path)
+        self.text = old_text[: entry.start] + render(new_key, entry.style) + old_text[entry.end :]
+        new_path = (*path[:-1], new_key)
+        try:
+            self._reparse()
+        except CtxfixError as exc:
+            self.text = old_text
+            self._reparse()
+            raise CtxfixError(
+                where, f"rename would make the file invalid ({exc.problem})"
+            ) from None
+        if self.get(new_path, _MISSING) != value or self.get(path, _MISSING) is not _MISSING:
+            self.text = old_text
+            self._reparse()
+            raise CtxfixError(where, f"rename to {new_key!r} did not read back; left unchanged")
 
     def _splice(self, start: int, end: int, new: str, path: KeyPath, value: Scalar) -> None:
         old_text = self.text

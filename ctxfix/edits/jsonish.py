@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any
 
-from ctxfix.edits.document import Entry, Node, Scalar, offset_to_line_col
+from ctxfix.edits.nodes import Entry, Node, Scalar, offset_to_line_col
 from ctxfix.errors import CtxfixError
 
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*\Z")
@@ -317,3 +317,8 @@ def insert(
         close_indent = _line_indent(text, open_brace)
         return close, close, f"{nl}{indent}{member}{tc}{nl}{close_indent}"
     return open_brace + 1, close, f"{pad}{member}{pad}"
+
+
+def render_key(key: str, style: str) -> str:
+    """The key literal for a renamed entry, in the style the old key was written."""
+    return _key_text(key, style)

@@ -16,7 +16,7 @@ import math
 import re
 from typing import Any
 
-from ctxfix.edits.document import Entry, Node, Scalar
+from ctxfix.edits.nodes import Entry, Node, Scalar
 from ctxfix.errors import CtxfixError
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")

@@ -20,7 +20,7 @@ import math
 import re
 from typing import Any
 
-from ctxfix.edits.document import Entry, Node, Scalar
+from ctxfix.edits.nodes import Entry, Node, Scalar
 from ctxfix.errors import CtxfixError
 
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./@~(][A-Za-z0-9_./:@+~() -]*\Z")

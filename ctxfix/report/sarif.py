@@ -15,11 +15,10 @@ Shape decisions, each forced by the schema or by GitHub:
   Findings about a live server or a model with no file get a logical
   location only.
 - SARIF's `fix` object *requires* `artifactChanges` with at least one
-  replacement, so a description alone is not a valid fix. We emit `fixes`
-  only where the edit is a plain value replacement we can verify byte for
-  byte (the current number is written exactly at the finding's line/column
-  in a repo Modelfile or agent config); the prose fix always goes into
-  `properties.fix`.
+  replacement, so a description alone is not a valid fix. `fixes` are the
+  file edits of the scan's FixPlan for that finding, rendered by apply's own
+  editors (so applying them gives the bytes `apply` writes); the fix line
+  (what apply does, or why it does not) always goes into `properties.fix`.
 """
 
 from __future__ import annotations
@@ -40,9 +39,6 @@ INFORMATION_URI = "https://github.com/ctxfix/ctxfix"
 SRCROOT = "%SRCROOT%"
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
-
-# Rules whose finding location points at the very value a fix replaces.
-_VALUE_FIX_CODES = frozenset({"CTX101", "CTX103", "CTX105", "CTX201", "CTX202"})
 
 _SECTION_NAMES = ("What it finds", "Why it matters", "Example that fails", "Fix")
 
@@ -135,73 +131,42 @@ def artifact_location(file: str, cwd: Path) -> dict[str, Any]:
     return {"uri": quote(rel.as_posix()), "uriBaseId": SRCROOT}
 
 
-def _old_text(f: Finding) -> str | None:
-    if f.code == "CTX105":
-        raw = f.data.get("raw")
-        return str(raw) if raw is not None else None
-    cur = f.data.get("current")
-    return str(cur) if isinstance(cur, int) and not isinstance(cur, bool) else None
+def plan_fix(f: Finding, plan: Any, cwd: Path) -> dict[str, Any] | None:
+    """A SARIF `fix` made of exactly the file edits the plan makes for `f`.
 
-
-def _fixable_file(f: Finding) -> bool:
-    """A repo Modelfile or an agent config: never a store blob or manifest."""
-    from ctxfix.sources.modelfile import is_modelfile_name
-
-    assert f.location is not None
-    return f.agent is not None or is_modelfile_name(Path(f.location.file).name)
-
-
-def value_replacement(f: Finding, cwd: Path) -> dict[str, Any] | None:
-    """A SARIF `fix` replacing the current value with the target, when verifiable.
-
-    Only when the file at the finding's line/column holds exactly the current
-    value (a whole number token, not a prefix of a longer one): then the
-    replacement is the same one `ctxfix apply` makes for a value edit.
+    Why from the plan: `apply --dry-run` and SARIF must not disagree (a SARIF
+    fix that `apply` would not make once turned a warning into a CTX201 error).
+    Each edit is rendered by the same editors `apply` uses and reduced to its
+    smallest replacement; an edit that cannot be rendered gives no fix.
     """
-    loc = f.location
-    target = f.data.get("target")
-    if (
-        f.code not in _VALUE_FIX_CODES
-        or loc is None
-        or loc.line is None
-        or loc.col is None
-        or _is_url(loc.file)
-        or not isinstance(target, int)
-        or isinstance(target, bool)
-    ):
+    from ctxfix.apply_ops import edit_replacement
+
+    if plan is None:
         return None
-    old = _old_text(f)
-    if old is None or old == str(target) or not _fixable_file(f):
+    edits = plan.edits_for(f)
+    if not edits:
         return None
-    path = Path(loc.file) if Path(loc.file).is_absolute() else cwd / loc.file
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    if loc.line > len(lines):
-        return None
-    text = lines[loc.line - 1]
-    start = loc.col - 1
-    end = start + len(old)
-    if text[start:end] != old or re.match(r"[0-9A-Za-z_.]", text[end : end + 1]):
-        return None
-    return {
-        "description": {"text": f.fix or f"set the value to {target}"},
-        "artifactChanges": [
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for e in edits:
+        r = edit_replacement(e)
+        if r is None:
+            return None
+        by_file.setdefault(r.file, []).append(
             {
-                "artifactLocation": artifact_location(loc.file, cwd),
-                "replacements": [
-                    {
-                        "deletedRegion": {
-                            "startLine": loc.line,
-                            "startColumn": loc.col,
-                            "endLine": loc.line,
-                            "endColumn": loc.col + len(old),
-                        },
-                        "insertedContent": {"text": str(target)},
-                    }
-                ],
+                "deletedRegion": {
+                    "startLine": r.start[0],
+                    "startColumn": r.start[1],
+                    "endLine": r.end[0],
+                    "endColumn": r.end[1],
+                },
+                "insertedContent": {"text": r.text},
             }
+        )
+    return {
+        "description": {"text": f.fix or "apply the planned edit"},
+        "artifactChanges": [
+            {"artifactLocation": artifact_location(file, cwd), "replacements": reps}
+            for file, reps in by_file.items()
         ],
     }
 
@@ -262,7 +227,7 @@ def to_sarif(result, *, cwd: Path | None = None) -> dict[str, Any]:  # result: S
         if loc is not None:
             r["locations"] = [loc]
         r["partialFingerprints"] = {"ctxfixFinding/v1": _fingerprint(f)}
-        fix = value_replacement(f, cwd)
+        fix = plan_fix(f, getattr(result, "plan", None), cwd)
         if fix is not None:
             r["fixes"] = [fix]
         props: dict[str, Any] = {"severity": f.severity}

@@ -42,7 +42,7 @@ def _kv_at_native(m: ResolvedModel) -> str:
 
 def _fit(m: ResolvedModel, world) -> str:
     """`41.6 of 64.0 GiB` at the fix target, when a memory budget is known."""
-    from ctxfix.rules.context_exceeds_memory import fit_for_model
+    from ctxfix.policy.fit import fit_for_model
 
     fit = fit_for_model(m, world.settings, world.env)
     if fit is None or fit.native is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ctxfix.facts import Location, Sourced
+from ctxfix.facts import Finding, Location, Sourced
 from ctxfix.world import ResolvedModel
 
 
@@ -49,11 +49,37 @@ def model_data(m: ResolvedModel, **extra: object) -> dict[str, object]:
 
 
 def target_ctx(m: ResolvedModel, world) -> int | None:  # world: World
-    """What a fix would raise the context to (see ctxfix.target)."""
-    from ctxfix.target import target_for
+    """The window the model should serve (`ctxfix.policy.target`); None when unknown."""
+    from ctxfix.policy.target import target_for
 
     t = target_for(m, world)
     return t.value if t else None
+
+
+def model_finding(m: ResolvedModel, world, *, severity: str, message: str, **kw) -> Finding:
+    """A finding about a model definition, weighed by who uses it (`ctxfix.policy.usage`).
+
+    Unused and superseded models are info, and the message says why.
+    """
+    from ctxfix.policy.usage import usage
+
+    u = usage(m, world, target_ctx(m, world))
+    if u.demoted:
+        severity = "info"
+        message += u.note(m.name)
+    d = m.definition
+    kw.setdefault("model", d.name)
+    kw.setdefault("host", d.host)
+    return Finding(severity=severity, message=message, subject=d.key, **kw)
+
+
+def binding_finding(rb, *, severity: str, message: str, **kw) -> Finding:
+    """A finding about an agent binding (subject: the binding, for the plan's fix line)."""
+    b = rb.binding
+    kw.setdefault("model", b.model)
+    kw.setdefault("agent", b.agent)
+    kw.setdefault("host", b.host)
+    return Finding(severity=severity, message=message, subject=b.key, **kw)
 
 
 def binding_location(rb, key: str) -> Location:  # rb: ResolvedBinding

@@ -27,7 +27,7 @@ import difflib
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import binding_location
+from ctxfix.rules._util import binding_finding, binding_location
 from ctxfix.world import World
 
 CODE = "CTX203"
@@ -36,11 +36,11 @@ SEVERITY = "error"
 
 
 def _host_scanned(host: str | None, world: World) -> bool:
-    from ctxfix.resolve import _same_host, is_local_host
+    from ctxfix.policy.hosts import is_local, same_host
 
-    if not host or is_local_host(host):
+    if not host or is_local(host):
         return True
-    return any(_same_host(s.host, host) for s in world.servers)
+    return any(same_host(s.host, host) for s in world.servers)
 
 
 def check(world: World) -> Iterator[Finding]:
@@ -52,14 +52,11 @@ def check(world: World) -> Iterator[Finding]:
             continue
         close = difflib.get_close_matches(b.model, world.known_models, n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        yield Finding(
+        yield binding_finding(
+            rb,
             code=CODE,
             severity=SEVERITY,
             message=f"{b.agent} uses {b.model}, which no scanned store or server has{hint}",
-            model=b.model,
             location=binding_location(rb, "model_ref"),
             data={"agent": b.agent, "suggestions": close},
-            fix=f"use {close[0]}" if close else f"ollama pull {b.model}",
-            agent=b.agent,
-            host=b.host,
         )

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import binding_data, binding_location, n, target_ctx
+from ctxfix.rules._util import binding_data, binding_finding, binding_location, n, target_ctx
 from ctxfix.world import World
 
 CODE = "CTX202"
@@ -41,23 +41,22 @@ def check(world: World) -> Iterator[Finding]:
         if b.context_window is None or m is None or m.native_ctx is None:
             continue
         window, native = b.context_window.value, m.native_ctx.value
-        if window >= native:
+        target = target_ctx(m, world)
+        # below what the model should serve (native, or what fits the memory budget)
+        if window >= native or target is None or window >= target:
             continue
         if b.context_window.source == "default":
             where = f"{b.agent}'s default window {n(window)} ({b.context_window.note})"
         else:
             where = f"{b.agent} caps {b.model} at {n(window)}"
-        yield Finding(
+        yield binding_finding(
+            rb,
             code=CODE,
             severity=SEVERITY,
             message=(
                 f"{where}, below its native {n(native)} ({m.native_ctx.source}); "
                 f"{round(100 * window / native)}% of what the model can serve"
             ),
-            model=b.model,
             location=binding_location(rb, "context_window"),
-            data=binding_data(rb, target=target_ctx(m, world)),
-            fix=f"serve {n(native)} and set the window to {n(native)}",
-            agent=b.agent,
-            host=b.host,
+            data=binding_data(rb, target=target),
         )

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import binding_data, binding_location, n
+from ctxfix.rules._util import binding_data, binding_finding, binding_location, n
 from ctxfix.world import World
 
 CODE = "CTX201"
@@ -45,7 +45,8 @@ def check(world: World) -> Iterator[Finding]:
         if window <= served:
             continue
         why = f" ({rb.served_ctx.note})" if rb.served_ctx.note else ""
-        yield Finding(
+        yield binding_finding(
+            rb,
             code=CODE,
             severity=SEVERITY,
             message=(
@@ -53,10 +54,6 @@ def check(world: World) -> Iterator[Finding]:
                 f"{n(served)} from {rb.served_ctx.source}{why}: prompts past {n(served)} "
                 "are silently truncated"
             ),
-            model=b.model,
             location=binding_location(rb, "context_window"),
             data=binding_data(rb, target=served),
-            fix=f"raise the model's num_ctx to {n(window)} or set the window to {n(served)}",
-            agent=b.agent,
-            host=b.host,
         )

@@ -33,11 +33,10 @@ Fix
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from ctxfix.errors import CtxfixError
 from ctxfix.facts import Finding, ServerEnv
-from ctxfix.memory import MemoryEstimate, estimate_total, format_gib, format_tokens, max_fitting_ctx
+from ctxfix.memory import MemoryEstimate, format_gib, format_tokens
+from ctxfix.rules._util import model_finding
 from ctxfix.settings import Settings
 from ctxfix.world import ResolvedModel, World
 
@@ -46,74 +45,11 @@ NAME = "context-exceeds-memory"
 SEVERITY = "error"
 
 
-@dataclass(frozen=True)
-class ModelFit:
-    """The memory verdict for one model (also what the planner needs for its target)."""
+def fit_for_model(model: ResolvedModel, settings: Settings, env: ServerEnv | None = None):
+    """The policy's fit for `model` (`ctxfix.policy.fit.fit_for_model`)."""
+    from ctxfix.policy.fit import fit_for_model as policy_fit
 
-    budget_bytes: int
-    parallel: int
-    cache_type: str
-    flash_attention: bool | None
-    current: MemoryEstimate | None  # at the served context
-    native: MemoryEstimate | None  # at the native context
-    max_fitting_ctx: int | None  # largest context <= native that fits (None: nothing fits)
-
-    def target(self, wanted: int) -> int | None:
-        """`wanted` (usually native) lowered to what fits."""
-        if self.max_fitting_ctx is None:
-            return None
-        return min(wanted, self.max_fitting_ctx)
-
-
-def _env_int(env: ServerEnv, name: str) -> int | None:
-    v = env.get(name)
-    try:
-        return int(v.value) if v is not None else None
-    except ValueError:
-        return None
-
-
-def _env_flash(env: ServerEnv) -> bool | None:
-    v = env.get("OLLAMA_FLASH_ATTENTION")
-    if v is None:
-        return None
-    s = v.value.strip().lower()
-    if s in ("1", "true", "t", "yes", "on"):
-        return True
-    if s in ("0", "false", "f", "no", "off"):
-        return False
-    return None
-
-
-def fit_for_model(
-    model: ResolvedModel, settings: Settings, env: ServerEnv | None = None
-) -> ModelFit | None:
-    """Size `model` at its served and native contexts against the budget.
-
-    None when the budget, the geometry or the weight size is unknown.
-    Parallel and cache type: settings, else the server environment
-    (OLLAMA_NUM_PARALLEL, OLLAMA_KV_CACHE_TYPE), else Ollama's defaults (1, f16).
-    """
-    env = env or ServerEnv()
-    budget = settings.memory_bytes
-    g = model.geometry or model.definition.geometry
-    weights = model.weights_bytes or model.definition.weights_bytes or (g.file_size if g else None)
-    if budget is None or g is None or not weights:
-        return None
-    parallel = settings.parallel or _env_int(env, "OLLAMA_NUM_PARALLEL") or 1
-    kv_env = env.get("OLLAMA_KV_CACHE_TYPE")
-    cache_type = settings.kv_cache_type or (kv_env.value if kv_env else None) or "f16"
-    fa = _env_flash(env)
-    kw = {"parallel": parallel, "cache_type": cache_type, "flash_attention": fa}
-    served = model.served_ctx.value if model.served_ctx else None
-    native = model.native_ctx.value if model.native_ctx else g.context_length
-    try:
-        current = estimate_total(g, served, weights, **kw) if served else None
-        at_native = estimate_total(g, native, weights, **kw) if native else None
-        fit = max_fitting_ctx(g, weights, budget, native=native, **kw) if native else None
-    except CtxfixError:  # geometry too incomplete to size (e.g. nulled per-layer arrays)
-        return None
-    return ModelFit(budget, parallel, cache_type, fa, current, at_native, fit)
+    return policy_fit(model, settings, env)
 
 
 def _arithmetic(est: MemoryEstimate, budget: int) -> str:
@@ -169,18 +105,12 @@ def check(world: World) -> Iterator[Finding]:
         else:
             cheaper = "lower OLLAMA_NUM_PARALLEL or use a smaller quantisation"
         target = fit.target(native or est.ctx)
-        if target:
-            fix = (
-                f"set num_ctx to {format_tokens(target)}, the largest context that fits"
-                f" {format_gib(budget)} (or {cheaper})"
-            )
-        else:
-            fix = f"use a smaller quantisation or a machine with more memory (or {cheaper})"
-        yield Finding(
+        yield model_finding(
+            model,
+            world,
             code=CODE,
             severity=severity,
             message=message,
-            model=model.name,
             location=model.definition.location,
             data={
                 "current": num_ctx,
@@ -192,7 +122,6 @@ def check(world: World) -> Iterator[Finding]:
                 "max_fitting_ctx": fit.max_fitting_ctx,
                 "parallel": fit.parallel,
                 "kv_cache_type": est.kv.cache_type,
+                "advice": cheaper,
             },
-            fix=fix,
-            host=model.definition.host,
         )

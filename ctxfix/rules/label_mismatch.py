@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import model_data, n
+from ctxfix.rules._util import model_data, model_finding, n, target_ctx
 from ctxfix.world import World
 
 CODE = "CTX102"
@@ -47,9 +47,14 @@ def check(world: World) -> Iterator[Finding]:
             continue
         served = m.served_ctx.value if m.served_ctx else None
         native = m.native_ctx.value if m.native_ctx else None
+        target = target_ctx(m, world)
         fits_served = served is not None and label_matches(label, served)
         fits_native = native is not None and label_matches(label, native)
-        if fits_native or (native is None and fits_served) or (served is None and native is None):
+        # a label that says the policy target, served, is what ctxfix itself names
+        fits_target = target is not None and label_matches(label, target) and served == target
+        if fits_native or fits_target or (native is None and fits_served):
+            continue
+        if served is None and native is None:
             continue
         if fits_served:
             msg = (
@@ -63,13 +68,14 @@ def check(world: World) -> Iterator[Finding]:
             if native is not None:
                 parts.append(f"native {n(native)} ({m.native_ctx.source})")
             msg = f"name label '{m.label_text}' does not match: {d.name} " + ", ".join(parts)
-        yield Finding(
+        yield model_finding(
+            m,
+            world,
             code=CODE,
             severity=SEVERITY,
             message=msg,
-            model=d.name,
             location=d.location,
-            data=model_data(m, label=m.label_text, label_values=sorted(label.values)),
-            fix="create a model whose name and num_ctx carry the native context",
-            host=d.host,
+            data=model_data(
+                m, label=m.label_text, label_values=sorted(label.values), target=target
+            ),
         )

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import model_data, n
+from ctxfix.rules._util import model_data, model_finding, n
 from ctxfix.world import World
 
 CODE = "CTX106"
@@ -52,16 +52,15 @@ def check(world: World) -> Iterator[Finding]:
             }
         )
         who = f"; agents sending num_ctx: {', '.join(senders)}" if senders else ""
-        yield Finding(
+        yield model_finding(
+            m,
+            world,
             code=CODE,
             severity=SEVERITY,
             message=(
                 f"{d.name} is loaded with {n(loaded)} tokens but its definition serves "
                 f"{n(served)}: a client sends its own num_ctx{who}"
             ),
-            model=d.name,
             location=d.location,
             data=model_data(m, loaded=loaded),
-            fix="align the client's num_ctx with the model definition",
-            host=d.host,
         )

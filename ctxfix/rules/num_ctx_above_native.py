@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import display_name, model_data, model_location, n
+from ctxfix.rules._util import display_name, model_data, model_finding, model_location, n
 from ctxfix.world import World
 
 CODE = "CTX103"
@@ -41,16 +41,15 @@ def check(world: World) -> Iterator[Finding]:
         cur, native = d.num_ctx.value, m.native_ctx.value
         if cur <= native:
             continue
-        yield Finding(
+        yield model_finding(
+            m,
+            world,
             code=CODE,
             severity=SEVERITY,
             message=(
                 f"num_ctx {n(cur)} is above the native {n(native)} of {display_name(m)} "
                 f"({m.native_ctx.source}); Ollama >= 0.9.3 serves only {n(native)}"
             ),
-            model=d.name,
             location=model_location(m),
             data=model_data(m, target=native),
-            fix=f"set num_ctx to {n(native)}",
-            host=d.host,
         )

@@ -32,7 +32,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import display_name, model_data, model_location, n, target_ctx
+from ctxfix.rules._util import (
+    display_name,
+    model_data,
+    model_finding,
+    model_location,
+    n,
+    target_ctx,
+)
 from ctxfix.world import World
 
 CODE = "CTX101"
@@ -46,20 +53,22 @@ def check(world: World) -> Iterator[Finding]:
         if d.num_ctx is None or m.native_ctx is None:
             continue
         cur, native = d.num_ctx.value, m.native_ctx.value
-        if cur >= native:
+        target = target_ctx(m, world)
+        # below native is a cap only when the policy target is higher: a value
+        # lowered to fit the memory budget is the fix, not the problem
+        if cur >= native or target is None or cur >= target:
             continue
         pct = round(100 * cur / native)
-        target = target_ctx(m, world)
-        yield Finding(
+        below = "" if target == native else f" (the memory budget allows {n(target)})"
+        yield model_finding(
+            m,
+            world,
             code=CODE,
             severity=SEVERITY,
             message=(
                 f"num_ctx {n(cur)} caps {display_name(m)} at {pct}% of its native "
-                f"{n(native)} ({m.native_ctx.source})"
+                f"{n(native)} ({m.native_ctx.source}){below}"
             ),
-            model=d.name,
             location=model_location(m),
             data=model_data(m, target=target),
-            fix=f"set num_ctx to {n(target)}" if target else None,
-            host=d.host,
         )

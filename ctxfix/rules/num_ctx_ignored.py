@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import binding_data, binding_location, n
+from ctxfix.rules._util import binding_data, binding_finding, binding_location, n
 from ctxfix.world import World
 
 CODE = "CTX204"
@@ -40,18 +40,16 @@ def check(world: World) -> Iterator[Finding]:
             continue
         served = rb.served_ctx
         served_txt = f"; Ollama serves {n(served.value)} ({served.source})" if served else ""
-        yield Finding(
+        # harmless when what is served is what the agent asks for: info, not a warning
+        same = served is not None and served.value == b.num_ctx.value
+        yield binding_finding(
+            rb,
             code=CODE,
-            severity=SEVERITY,
+            severity="info" if same else SEVERITY,
             message=(
                 f"{b.agent} sets num_ctx {n(b.num_ctx.value)} for {b.model} but talks to the "
                 f"OpenAI-compatible /v1 API, which ignores it{served_txt}"
             ),
-            model=b.model,
             location=binding_location(rb, "num_ctx"),
             data=binding_data(rb, num_ctx=b.num_ctx.value),
-            fix="set num_ctx in the model definition (Modelfile PARAMETER num_ctx), "
-            "or switch the agent to Ollama's native API",
-            agent=b.agent,
-            host=b.host,
         )

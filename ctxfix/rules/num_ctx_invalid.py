@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import model_data, n
+from ctxfix.rules._util import model_data, model_finding, n
 from ctxfix.world import World
 
 CODE = "CTX105"
@@ -53,16 +53,15 @@ def check(world: World) -> Iterator[Finding]:
             continue
         meant = integer_value(str(bad.value))
         hint = f" (means {n(meant)})" if meant else ""
-        yield Finding(
+        yield model_finding(
+            m,
+            world,
             code=CODE,
             severity=SEVERITY,
             message=(
                 f"num_ctx value '{bad.value}' is not an integer Ollama accepts{hint}: "
                 f"`ollama create` fails with invalid int value [{bad.value}]"
             ),
-            model=d.name,
             location=bad.location or d.location,
             data=model_data(m, raw=str(bad.value), target=meant),
-            fix=f"write num_ctx as the integer {meant}" if meant else "write num_ctx as an integer",
-            host=d.host,
         )

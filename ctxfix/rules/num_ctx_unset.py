@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import model_data, n, target_ctx
+from ctxfix.rules._util import model_data, model_finding, n, target_ctx
 from ctxfix.world import World
 
 CODE = "CTX104"
@@ -43,20 +43,21 @@ def check(world: World) -> Iterator[Finding]:
         if m.served_ctx is None or m.served_ctx.source != "default":
             continue  # OLLAMA_CONTEXT_LENGTH applies: CTX303's business
         served, native = m.served_ctx.value, (m.native_ctx.value if m.native_ctx else None)
+        target = target_ctx(m, world)
         if native is not None and served >= native:
             continue
+        if target is not None and served >= target:
+            continue  # the default already serves what fits the memory budget
         of_native = f" of its native {n(native)} ({m.native_ctx.source})" if native else ""
-        target = target_ctx(m, world)
-        yield Finding(
+        yield model_finding(
+            m,
+            world,
             code=CODE,
             severity=SEVERITY,
             message=(
                 f"{d.name} sets no num_ctx: the server default serves {n(served)}"
                 f"{of_native} ({m.served_ctx.note})"
             ),
-            model=d.name,
             location=d.location,
             data=model_data(m, default=served, default_reason=m.served_ctx.note, target=target),
-            fix=f"create a definition with num_ctx {n(target)}" if target else None,
-            host=d.host,
         )

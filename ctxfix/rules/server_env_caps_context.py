@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import model_data, n
+from ctxfix.rules._util import model_data, model_finding, n, target_ctx
 from ctxfix.world import World
 
 CODE = "CTX303"
@@ -42,19 +42,19 @@ def check(world: World) -> Iterator[Finding]:
         if m.served_ctx.source != "env" or m.native_ctx is None:
             continue
         served, native = m.served_ctx.value, m.native_ctx.value
-        if served >= native:
+        target = target_ctx(m, world)
+        if served >= native or (target is not None and served >= target):
             continue
         env = world.env.get("OLLAMA_CONTEXT_LENGTH")
-        yield Finding(
+        yield model_finding(
+            m,
+            world,
             code=CODE,
             severity=SEVERITY,
             message=(
                 f"OLLAMA_CONTEXT_LENGTH={n(served)} caps {d.name} (no num_ctx of its own) "
                 f"below its native {n(native)} ({m.native_ctx.source})"
             ),
-            model=d.name,
             location=env.location if env else m.served_ctx.location,
-            data=model_data(m, env=served, target=native),
-            fix=f"raise OLLAMA_CONTEXT_LENGTH or give {d.name} num_ctx {n(native)}",
-            host=d.host,
+            data=model_data(m, env=served, target=target),
         )

@@ -29,20 +29,25 @@ import math
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._util import binding_data, binding_location, n
+from ctxfix.policy.timeout import MARGIN, needed_timeout_s, prefill_seconds
+from ctxfix.policy.timeout import window_of as _window_of
+from ctxfix.rules._util import binding_data, binding_finding, binding_location, n
 from ctxfix.world import World
 
 CODE = "CTX301"
 NAME = "timeout-below-prefill"
 SEVERITY = "warning"
-MARGIN = 1.25
+
+__all__ = ["CODE", "MARGIN", "NAME", "SEVERITY", "check"]
 
 
 def window_of(rb) -> int | None:
     """Tokens a full prompt can have: the agent's window, capped by what is served."""
     b = rb.binding
-    vals = [v.value for v in (b.context_window, rb.served_ctx) if v is not None]
-    return min(vals) if vals else None
+    return _window_of(
+        b.context_window.value if b.context_window else None,
+        rb.served_ctx.value if rb.served_ctx else None,
+    )
 
 
 def check(world: World) -> Iterator[Finding]:
@@ -59,18 +64,17 @@ def check(world: World) -> Iterator[Finding]:
         timeout = b.timeout_s.value
         loc = binding_location(rb, "timeout_s")
         if rate:
-            need = window / rate
+            need = prefill_seconds(window, rate)
             if need <= timeout:
                 continue
-            target_s = math.ceil(need * MARGIN)
-            yield Finding(
+            yield binding_finding(
+                rb,
                 code=CODE,
                 severity=SEVERITY,
                 message=(
                     f"prefill of {n(window)} tokens at {rate:,.0f} tok/s takes {need:.0f} s > "
                     f"timeout {timeout:g} s ({b.agent}; rate from {rate_from})"
                 ),
-                model=b.model,
                 location=loc,
                 data=binding_data(
                     rb,
@@ -79,15 +83,13 @@ def check(world: World) -> Iterator[Finding]:
                     prefill_source=rate_src.source,
                     prefill_s=round(need, 1),
                     timeout_s=timeout,
-                    target_timeout_s=target_s,
+                    target_timeout_s=needed_timeout_s(window, rate),
                 ),
-                fix=f"raise the timeout to {target_s} s (prefill x {MARGIN})",
-                agent=b.agent,
-                host=b.host,
             )
         else:
             breakeven = window / timeout if timeout else math.inf
-            yield Finding(
+            yield binding_finding(
+                rb,
                 code=CODE,
                 severity="info",
                 message=(
@@ -95,12 +97,8 @@ def check(world: World) -> Iterator[Finding]:
                     f"prefill runs at >= {breakeven:,.0f} tok/s ({b.agent}); "
                     "pass --prefill-tps or --measure-prefill to check"
                 ),
-                model=b.model,
                 location=loc,
                 data=binding_data(
                     rb, window=window, timeout_s=timeout, breakeven_tps=round(breakeven, 1)
                 ),
-                fix=None,
-                agent=b.agent,
-                host=b.host,
             )

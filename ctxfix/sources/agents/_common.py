@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from ctxfix.facts import KeyPath, Location, Sourced, format_key_path
+from ctxfix.facts import AgentBinding, KeyPath, Location, ModelRef, Sourced, format_key_path
 
 if TYPE_CHECKING:
     from ctxfix.edits.document import Document
@@ -132,3 +132,63 @@ def is_v1_url(url: str | None) -> bool:
     return isinstance(url, str) and urlsplit(url if "://" in url else f"http://{url}").path.rstrip(
         "/"
     ).endswith("/v1")
+
+
+def model_refs(
+    data: Any, model: str, *, keys: bool = False, exclude_keys: tuple[str, ...] = ()
+) -> tuple[ModelRef, ...]:
+    """Every place in a parsed config that names `model`, as written.
+
+    String values that name it (with or without a provider prefix), and with
+    `keys` the mapping keys that do (opencode keys its model settings by id).
+    Keys in `exclude_keys` are never references (LiteLLM's `model_name` is
+    the public alias clients call: renaming it would break them).
+    """
+    from ctxfix.names import split_ref
+
+    out: list[ModelRef] = []
+
+    def names(text: str) -> bool:
+        try:
+            return split_ref(text, model) is not None
+        except (ValueError, IndexError):
+            return False
+
+    def walk(node: Any, path: KeyPath, depth: int) -> None:
+        if depth > 64:
+            return
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if not isinstance(k, str) or k in exclude_keys:
+                    continue
+                if keys and (":" in k or "/" in k) and names(k):
+                    out.append(ModelRef((*path, k), k, is_key=True))
+                walk(v, (*path, k), depth + 1)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*path, i), depth + 1)
+        elif isinstance(node, str) and names(node):
+            out.append(ModelRef(path, node))
+
+    walk(data, (), 0)
+    return tuple(out)
+
+
+def with_refs(
+    bindings: list[AgentBinding],
+    doc: Document,
+    *,
+    keys: bool = False,
+    exclude_keys: tuple[str, ...] = (),
+) -> list[AgentBinding]:
+    """The bindings with `refs` filled from the document they were read from."""
+    from dataclasses import replace
+
+    out = []
+    for b in bindings:
+        if b.file != str(doc.path):
+            out.append(b)
+            continue
+        refs = model_refs(doc.data, b.model, keys=keys, exclude_keys=exclude_keys)
+        out.append(replace(b, refs=refs))
+    return out

@@ -43,6 +43,7 @@ from ctxfix.sources.agents._common import (
     location,
     to_float,
     to_int,
+    with_refs,
 )
 
 AGENT = "aider"
@@ -144,7 +145,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         if role == CONF and files.metadata_key(model) is not None:
             continue
         out.append(_binding(files, role, doc, model, ref_path))
-    return out
+    return with_refs(out, doc)
 
 
 def _binding(files: _Files, role: str, doc: Any, model: str, ref_path: KeyPath) -> AgentBinding:
@@ -215,6 +216,14 @@ def _binding(files: _Files, role: str, doc: Any, model: str, ref_path: KeyPath) 
         edit_paths=edit_paths,
         format=doc.fmt,
         suppressed=inline_ignores(doc.text),
+        # `.aider.model.settings.yml` entries match the model chosen elsewhere
+        # (`--model`, .aider.conf.yml) by name: renaming one file orphans the other
+        pinned=(
+            "aider matches .aider.model.settings.yml entries to --model by name; "
+            "repoint both by hand"
+            if role in (SETTINGS, METADATA)
+            else None
+        ),
     )
 
 

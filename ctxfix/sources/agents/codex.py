@@ -45,6 +45,7 @@ from ctxfix.sources.agents._common import (
     to_float,
     to_int,
     to_str,
+    with_refs,
 )
 
 AGENT = "codex"
@@ -114,7 +115,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
             b = _binding(doc, name, suppressed)
             if b is not None:
                 out.append(b)
-    return out
+    return with_refs(out, doc)
 
 
 def _where(doc: Any, path: KeyPath) -> str:

@@ -38,6 +38,7 @@ from ctxfix.sources.agents._common import (
     location,
     to_float,
     to_int,
+    with_refs,
 )
 
 AGENT = "continue"
@@ -91,7 +92,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
             continue
         native = provider == "ollama" and not is_v1_url(base)
         out.append(_binding(doc, i, m, base, native, legacy, suppressed))
-    return out
+    return with_refs(out, doc)
 
 
 def _binding(

@@ -37,6 +37,7 @@ from ctxfix.sources.agents._common import (
     is_ollama_url,
     to_int,
     to_str,
+    with_refs,
 )
 
 AGENT = "crush"
@@ -136,4 +137,4 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
                     suppressed=suppressed,
                 )
             )
-    return out
+    return with_refs(out, doc)

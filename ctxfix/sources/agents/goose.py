@@ -39,6 +39,7 @@ from ctxfix.sources.agents._common import (
     to_float,
     to_int,
     to_str,
+    with_refs,
 )
 
 AGENT = "goose"
@@ -115,7 +116,7 @@ def read(
         "max_tokens": ("GOOSE_MAX_TOKENS",),
         "timeout": ("OLLAMA_TIMEOUT",),
     }
-    return [
+    bindings = [
         AgentBinding(
             agent=AGENT,
             file=str(doc.path),
@@ -139,3 +140,4 @@ def read(
             suppressed=inline_ignores(doc.text),
         )
     ]
+    return with_refs(bindings, doc)

@@ -28,6 +28,7 @@ from ctxfix.sources.agents._common import (
     location,
     to_float,
     to_int,
+    with_refs,
 )
 
 AGENT = "litellm"
@@ -79,7 +80,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         else:
             continue
         out.append(_binding(doc, i, model, base, api, suppressed))
-    return out
+    return with_refs(out, doc, exclude_keys=("model_name",))
 
 
 def _binding(

@@ -40,6 +40,7 @@ from ctxfix.sources.agents._common import (
     key_location,
     location,
     to_float,
+    with_refs,
 )
 
 AGENT = "openclaw"
@@ -156,7 +157,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         seen.add((pid, mid))
         loc = key_location(doc, ref_path) if is_key else location(doc, ref_path)
         out.append(_binding(doc, pid, prov, mid, Sourced(ref, "agent", loc), ref_path, suppressed))
-    return out
+    return with_refs(out, doc)
 
 
 def _binding(

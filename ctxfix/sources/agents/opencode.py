@@ -33,6 +33,7 @@ from ctxfix.sources.agents._common import (
     location,
     to_float,
     to_int,
+    with_refs,
 )
 
 AGENT = "opencode"
@@ -111,7 +112,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
             ref_path = ("provider", pid, "models", mid)
             model_ref = Sourced(mid, "agent", key_location(doc, ref_path))
         out.append(_binding(doc, pid, mid, model_ref, ref_path, suppressed))
-    return out
+    return with_refs(out, doc, keys=True)
 
 
 def _binding(

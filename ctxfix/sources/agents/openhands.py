@@ -42,6 +42,7 @@ from ctxfix.sources.agents._common import (
     to_float,
     to_int,
     to_str,
+    with_refs,
 )
 
 AGENT = "openhands"
@@ -104,7 +105,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         gb = _binding(doc, name, eff, suppressed)
         if gb is not None:
             out.append(gb)
-    return out
+    return with_refs(out, doc)
 
 
 def _path(doc: Any, group: str | None, key: str) -> KeyPath:

@@ -43,6 +43,7 @@ from ctxfix.sources.agents._common import (
     to_float,
     to_int,
     to_str,
+    with_refs,
 )
 
 AGENT = "qwen-code"
@@ -104,7 +105,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     name, url = to_str(doc.get(name_path)), to_str(doc.get(url_path))
     if name is not None and name not in ids and is_ollama_url(url):
         out.append(_binding(doc, name_path, url, ("model", "generationConfig"), suppressed))
-    return out
+    return with_refs(out, doc)
 
 
 def _binding(

@@ -20,12 +20,20 @@ as `num_ctx` on every request, defaulting to 4096 when nothing is set: a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ctxfix.facts import AgentBinding, KeyPath, Sourced
 from ctxfix.names import canonical
-from ctxfix.sources.agents._common import binding_value, default, inline_ignores, location, to_int
+from ctxfix.sources.agents._common import (
+    binding_value,
+    default,
+    inline_ignores,
+    location,
+    to_int,
+    with_refs,
+)
 
 AGENT = "zed"
 FILE_NAMES: tuple[str, ...] = ("settings.json",)
@@ -104,10 +112,18 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
             ctx_path = (*_OLLAMA, "context_window")
             window = global_ctx or default(DEFAULT_NUM_CTX, "Zed default num_ctx", doc, ctx_path)
             ref = Sourced(name, "agent", location(doc, (block, slot, "model")))
-            out.append(
-                _binding(doc, ref, (block, slot, "model"), host, window, ctx_path, suppressed)
-            )
-    return out
+            b = _binding(doc, ref, (block, slot, "model"), host, window, ctx_path, suppressed)
+            if global_ctx is None:
+                # `language_models.ollama.context_window` is one window for every Ollama
+                # model and overrides each `available_models[].max_tokens`
+                # (crates/settings_content/src/language_model.rs, docs/src/ai/
+                # llm-providers.md): inserting it to fix one model would cap the
+                # others. The fix is an `available_models` entry, which the editor
+                # cannot append: say so instead of writing.
+                paths = {k: v for k, v in b.edit_paths.items() if k == "model_ref"}
+                b = replace(b, edit_paths=paths)
+            out.append(b)
+    return with_refs(out, doc)
 
 
 def _binding(

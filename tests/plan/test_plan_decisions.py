@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ctxfix.errors import CtxfixError
-from ctxfix.plan import FileEdit, _dedupe, _reachable, _split_ref, parse_names
+from ctxfix.plan import FileEdit, _dedupe, parse_names
+from ctxfix.plan.bindings import reachable as _reachable
+from ctxfix.plan.refs import split_ref as _split_ref
 
 
 def test_reference_keeps_its_provider_prefix() -> None:
@@ -18,7 +20,7 @@ def test_reference_keeps_its_provider_prefix() -> None:
 
 
 def _edit(new: int, code: str = "CTX202", old: int = 4096) -> FileEdit:
-    return FileEdit("a.json", "json", ("ctx",), None, old, new, code, "")
+    return FileEdit("a.json", "json", ("ctx",), None, old, new, (code,), "")
 
 
 def test_shared_window_takes_the_smallest_served_and_shared_timeout_the_largest() -> None:
@@ -28,10 +30,10 @@ def test_shared_window_takes_the_smallest_served_and_shared_timeout_the_largest(
 
 
 def test_remote_hosts_are_not_the_local_server() -> None:
-    assert _reachable("http://127.0.0.1:11434", ["http://localhost:5000"])
-    assert not _reachable("http://gpu-box:11434", ["http://127.0.0.1:11434"])
-    assert not _reachable("http://gpu-box:11434", [None])
-    assert _reachable(None, [None])
+    assert _reachable("http://127.0.0.1:11434", ("http://localhost:5000",))
+    assert not _reachable("http://gpu-box:11434", ("http://127.0.0.1:11434",))
+    assert not _reachable("http://gpu-box:11434", (None,))
+    assert _reachable(None, (None,))
 
 
 def test_name_overrides() -> None:

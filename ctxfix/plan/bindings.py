@@ -1,0 +1,293 @@
+"""Agent bindings: make every agent agree with what will be served.
+
+Policy (DESIGN.md "plan", issue 10):
+
+- An agent is repointed at a model's new definition only when that
+  definition exists after this apply (created now on its server, or
+  already there) on the server the agent talks to, and the reader did not
+  pin the reference (`AgentBinding.pinned`). Every place the file names the
+  model is renamed (`AgentBinding.refs`); a model-keyed entry (opencode)
+  moves to the new key.
+- What the agent will be served after apply ("served after"): the new
+  definition's target when repointed; the model's target when the agent
+  sends its own num_ctx on the native API (that value is then set); else
+  what it is served now.
+- The window is set to "served after". So a window is raised to what will
+  be served, and lowered only when the served context is lower and apply
+  cannot raise it.
+- num_ctx: a native-API agent's num_ctx is set to "served after"; on the
+  OpenAI-compatible API (which ignores it) an existing value is aligned
+  with what is served, and none is ever added.
+- The timeout is raised to `policy.timeout.needed_timeout_s` of the window
+  after apply, when it would not cover that prefill and a rate is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ctxfix.facts import KeyPath, ModelRef, Slot, format_key_path
+from ctxfix.names import canonical
+from ctxfix.plan.context import PlanContext
+from ctxfix.plan.model import FileEdit
+from ctxfix.plan.models import Fixed
+from ctxfix.plan.refs import renamed
+from ctxfix.policy.hosts import base_url, is_local, same_host
+from ctxfix.policy.timeout import needed_timeout_s, too_short, window_of
+from ctxfix.world import ResolvedBinding
+
+AGENT_CODES = ("CTX201", "CTX202", "CTX204", "CTX301")
+
+
+def reachable(binding_host: str | None, hosts: tuple[str | None, ...]) -> bool:
+    """Will the agent's server have the model? A store model counts as the local server's."""
+    if binding_host is None:
+        return True
+    for h in hosts:
+        if h is None:
+            if is_local(binding_host):
+                return True
+        elif same_host(h, binding_host):
+            return True
+    return False
+
+
+def _inherited(value: Any, path: KeyPath) -> bool:
+    """True when a value is read from elsewhere (OpenHands `[llm]` defaults, shared keys).
+
+    Another binding may change the value at its source, so a binding that
+    inherits it gets its own explicit value, written at its own path.
+    """
+    loc = getattr(value, "location", None)
+    return bool(loc is not None and loc.key and loc.key != format_key_path(path))
+
+
+def _refs(rb: ResolvedBinding) -> tuple[ModelRef, ...]:
+    b = rb.binding
+    if b.refs:
+        return b.refs
+    path = b.edit_paths.get(Slot.MODEL_REF)
+    return (ModelRef(path, b.model_ref.value),) if path is not None else ()
+
+
+def _allows(ctx: PlanContext, code: str, rb: ResolvedBinding, attr: str) -> bool:
+    """Would scan report `code` where this binding's value is written?"""
+    b = rb.binding
+    value = getattr(b, attr, None)
+    loc = getattr(value, "location", None)
+    file = loc.file if loc is not None and loc.line is not None else b.file
+    return ctx.sup.allows(code, file)
+
+
+def plan_bindings(ctx: PlanContext, fixed: Mapping[str, Fixed]) -> list[FileEdit]:
+    edits: list[FileEdit] = []
+    for rb in ctx.world.bindings:
+        edits.extend(_plan_one(ctx, rb, fixed))
+    return edits
+
+
+def _plan_one(ctx: PlanContext, rb: ResolvedBinding, fixed: Mapping[str, Fixed]) -> list[FileEdit]:
+    b, m, key = rb.binding, rb.model, rb.binding.key
+    if m is None:
+        ctx.leave(
+            key,
+            f"no scanned store or server has {b.model}: `ollama pull {b.model}`, "
+            "or point the agent at a model that exists",
+        )
+        return []
+    if not reachable(b.host, (m.definition.host,)):
+        reason = (
+            f"{b.agent} uses {b.model} on {base_url(b.host or '')}, which ctxfix did not scan "
+            "(pass --host for it)"
+        )
+        ctx.leave(key, reason)
+        ctx.notes.append(f"{b.file}: {reason}")
+        return []
+    paths = b.edit_paths
+    fx = fixed.get(canonical(b.model))
+    t = ctx.target(m)
+    model_target = fx.target if fx is not None else (t.value if t is not None else None)
+    if t is not None and t.value is None:
+        ctx.leave(key, t.describe())
+    rename_to = _rename_target(ctx, rb, fx)
+    sends = b.api == "native" and b.num_ctx is not None and Slot.NUM_CTX in paths
+    num_ctx_ok = sends and _allows(ctx, "CTX201", rb, "num_ctx")
+    served_now = rb.served_ctx.value if rb.served_ctx else None
+    if rename_to is not None or (fx is not None and fx.available and ctx.opts.in_place):
+        served_after = fx.target if fx else served_now
+    elif sends and not num_ctx_ok:  # its request num_ctx stays and wins
+        served_after = served_now
+    elif sends and model_target:
+        served_after = model_target
+    else:
+        served_after = served_now
+    if model_target and served_after is not None and served_after < model_target:
+        # more specific reasons recorded above win (ctx.leave keeps the first)
+        ctx.leave(
+            key,
+            f"{b.agent} will be served {served_after:,}, below the target {model_target:,}, "
+            "and apply cannot raise it here",
+            ["CTX202"],
+        )
+    out: list[FileEdit] = []
+    if rename_to is not None and fx is not None:
+        out += _rename_edits(ctx, rb, rename_to)
+    if served_after is None:
+        return out
+    window_after = served_after
+    cw = b.context_window
+    if cw is not None and Slot.CONTEXT_WINDOW in paths:
+        code = "CTX201" if cw.value > served_after else "CTX202"
+        if _allows(ctx, code, rb, "context_window"):
+            inherited = _inherited(cw, paths[Slot.CONTEXT_WINDOW])
+            # the edit resolves CTX202 only when what will be served is the target
+            codes = (
+                ("CTX201",)
+                if not model_target or served_after < model_target
+                else (
+                    "CTX201",
+                    "CTX202",
+                )
+            )
+            out.append(
+                FileEdit(
+                    b.file,
+                    b.format,
+                    paths[Slot.CONTEXT_WINDOW],
+                    None,
+                    None if inherited else cw.value,
+                    served_after,
+                    codes,
+                    f"{b.agent} window {cw.value:,} -> served {served_after:,}",
+                    key,
+                )
+            )
+        else:
+            window_after = cw.value
+    elif model_target and served_after < model_target:
+        ctx.leave(
+            key,
+            f"{b.agent} has no setting ctxfix can write for {b.model}'s window "
+            f"(set it to {model_target:,} in {b.agent}'s settings for this model)",
+            ["CTX202"],
+        )
+    if num_ctx_ok and b.num_ctx is not None:
+        out.append(
+            FileEdit(
+                b.file,
+                b.format,
+                paths[Slot.NUM_CTX],
+                None,
+                b.num_ctx.value,
+                served_after,
+                ("CTX201", "CTX202"),
+                f"{b.agent} passes num_ctx {b.num_ctx.value:,} -> {served_after:,}",
+                key,
+            )
+        )
+    elif (
+        b.api == "openai"
+        and b.num_ctx is not None
+        and b.num_ctx.source != "default"
+        and Slot.NUM_CTX in paths
+        and _allows(ctx, "CTX204", rb, "num_ctx")
+    ):
+        out.append(
+            FileEdit(
+                b.file,
+                b.format,
+                paths[Slot.NUM_CTX],
+                None,
+                b.num_ctx.value,
+                served_after,
+                ("CTX204",),
+                f"{b.agent} num_ctx {b.num_ctx.value:,} (ignored on /v1) -> what is served, "
+                f"{served_after:,}",
+                key,
+            )
+        )
+    out += _timeout_edit(ctx, rb, window_of(window_after, served_after) or served_after)
+    return out
+
+
+def _rename_target(ctx: PlanContext, rb: ResolvedBinding, fx: Fixed | None) -> str | None:
+    b, key = rb.binding, rb.binding.key
+    if fx is None or canonical(fx.new_name) == canonical(b.model):
+        return None
+    if not fx.available:
+        ctx.leave(
+            key,
+            f"{fx.new_name} does not exist yet: create it (`apply` prints the command), "
+            "then run apply again",
+        )
+        return None
+    if not reachable(b.host, fx.hosts):
+        reason = f"{b.agent} uses {b.host}, where {fx.new_name} was not created"
+        ctx.leave(key, reason)
+        ctx.notes.append(f"{b.file}: {reason}; not repointed")
+        return None
+    if b.pinned:
+        ctx.leave(key, b.pinned)
+        ctx.notes.append(f"{b.file}: {b.pinned}; not repointed to {fx.new_name}")
+        return None
+    return fx.new_name
+
+
+def _rename_edits(ctx: PlanContext, rb: ResolvedBinding, new_name: str) -> list[FileEdit]:
+    b = rb.binding
+    naming = ctx.world.settings.naming
+    out = []
+    for ref in _refs(rb):
+        new = renamed(ref.text, b.model, new_name, naming, ctx.opts.names) or new_name
+        out.append(
+            FileEdit(
+                b.file,
+                b.format,
+                ref.path,
+                None,
+                ref.text,
+                new,
+                ("CTX201", "CTX202"),
+                f"{b.agent}: use {new_name}",
+                b.key,
+                rename_key=ref.is_key,
+                creates=new_name,
+            )
+        )
+    return out
+
+
+def _timeout_edit(ctx: PlanContext, rb: ResolvedBinding, window: int) -> list[FileEdit]:
+    b = rb.binding
+    rate_src = ctx.world.prefill_rate(b.model)
+    if (
+        rate_src is None
+        or not rate_src.value
+        or b.timeout_s is None
+        or Slot.TIMEOUT not in b.edit_paths
+        or not _allows(ctx, "CTX301", rb, "timeout_s")
+    ):
+        if b.timeout_s is not None and rate_src is not None and Slot.TIMEOUT not in b.edit_paths:
+            ctx.leave(b.key, f"{b.agent} has no timeout setting ctxfix can write", ["CTX301"])
+        return []
+    rate = rate_src.value
+    if not too_short(b.timeout_s.value, window, rate):
+        return []
+    need_s = needed_timeout_s(window, rate)
+    new_value = need_s / b.timeout_unit_s
+    new_t: int | float = round(new_value) if abs(new_value - round(new_value)) < 1e-9 else new_value
+    old_t = b.timeout_s.value / b.timeout_unit_s
+    return [
+        FileEdit(
+            b.file,
+            b.format,
+            b.edit_paths[Slot.TIMEOUT],
+            None,
+            int(old_t) if float(old_t).is_integer() else old_t,
+            new_t,
+            ("CTX301",),
+            f"prefill of {window:,} tokens at {rate:g} tok/s needs {need_s} s with margin",
+            b.key,
+        )
+    ]

@@ -1,0 +1,53 @@
+"""What one planning run knows: the scan, the options, and the reasons it records.
+
+Why an object: the model and binding planners share the scan's world, its
+raw findings and suppressions (so apply fixes exactly what scan reports),
+one memo of policy targets, and one place to record why something is left
+unfixed, which `build_plan` turns into `FixPlan.unfixed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ctxfix.facts import Finding
+from ctxfix.plan.model import PlanOptions
+from ctxfix.policy.target import Target, target_for
+from ctxfix.selection import Suppressions
+from ctxfix.world import ResolvedModel, World
+
+
+@dataclass
+class PlanContext:
+    world: World
+    findings: Sequence[Finding]  # every rule's findings, nothing suppressed
+    sup: Suppressions
+    opts: PlanOptions
+    notes: list[str] = field(default_factory=list)
+    reasons: dict[tuple[str | None, str], str] = field(default_factory=dict)
+    reuses: list = field(default_factory=list)  # plan.model.Reuse
+    _targets: dict[int, Target | None] = field(default_factory=dict)
+
+    def target(self, m: ResolvedModel) -> Target | None:
+        """The policy target for `m` (apply's --target-ctx wins over the settings')."""
+        if id(m) not in self._targets:
+            self._targets[id(m)] = target_for(m, self.world, self.opts.target_ctx)
+        return self._targets[id(m)]
+
+    def reported(self, f: Finding) -> bool:
+        """Would scan show `f` at warning level or above?"""
+        return f.severity in ("error", "warning") and self.sup.reports(f)
+
+    def findings_about(self, subjects: Sequence[str], codes: frozenset[str]) -> list[Finding]:
+        return [f for f in self.findings if f.subject in subjects and f.code in codes]
+
+    def leave(self, subject: str | None, reason: str, codes: Sequence[str] = ("*",)) -> None:
+        """Record why findings about `subject` (these codes, or all) stay unfixed."""
+        if (subject, "*") in self.reasons:
+            return  # the first reason recorded for a subject is the most specific
+        for c in codes:
+            self.reasons.setdefault((subject, c), reason)
+
+    def reason_for(self, f: Finding) -> str | None:
+        return self.reasons.get((f.subject, f.code)) or self.reasons.get((f.subject, "*"))
