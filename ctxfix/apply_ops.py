@@ -67,7 +67,8 @@ def _render_document(
     except UnicodeDecodeError as exc:
         raise CtxfixError(str(path), f"not UTF-8 text (byte offset {exc.start})") from None
     doc = load_document(path, text=text, fmt=edits[0].fmt)
-    for e in edits:
+    # keys move last: every value edit addresses the entry by the name it has now
+    for e in sorted(edits, key=lambda e: e.rename_key):
         assert e.key is not None
         new = e.new
         if isinstance(new, int) and isinstance(doc.get(e.key), str):

@@ -241,6 +241,9 @@ class AgentBinding:
     refs: tuple[ModelRef, ...] = ()
     # why the model reference must not be renamed (None: it may be)
     pinned: str | None = None
+    # the window is unset and the agent adopts the model's num_ctx as /api/show
+    # prints it, read with JavaScript's Number.parseInt (Continue's Ollama provider)
+    window_from_model: bool = False
 
     @property
     def key(self) -> str:

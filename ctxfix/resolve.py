@@ -307,6 +307,8 @@ class Resolver:
         rm = None
         if target is not None:
             rm = next((m for m in models if m.definition is target), None)
+        if b.window_from_model and rm is not None:
+            b = _adopt_model_num_ctx(b, rm, self._chain(rm.definition))
         served = rm.served_ctx if rm else None
         native_val = rm.native_ctx.value if rm and rm.native_ctx else None
         if b.api == "native" and b.num_ctx is None and b.num_ctx_auto and native_val:
@@ -325,6 +327,54 @@ class Resolver:
                 value, "request", b.num_ctx.location, note=f"num_ctx sent by {b.agent} per request"
             )
         return ResolvedBinding(binding=b, model=rm, served_ctx=served)
+
+
+def go_float_text(value: int) -> str:
+    """How Ollama's `/api/show` prints a numeric parameter: Go's `%v` of a float64.
+
+    Parameters are decoded from JSON as float64 and printed with `%v`
+    (github:ollama/ollama server/routes.go, show handler), which is `%g`
+    with the shortest digits and an exponent from 1e+06 up:
+    262144 -> "262144", 1000000 -> "1e+06", 1048576 -> "1.048576e+06".
+    """
+    if abs(value) < 1_000_000:
+        return str(value)
+    digits = str(abs(value)).rstrip("0")
+    exp = len(str(abs(value))) - 1
+    mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{'-' if value < 0 else ''}{mant}e+{exp:02d}"
+
+
+def js_parse_int(text: str) -> int | None:
+    """JavaScript's `Number.parseInt`: the leading integer digits (`"1.048576e+06"` -> 1)."""
+    s = text.strip()
+    sign = -1 if s.startswith("-") else 1
+    s = s.lstrip("+-")
+    digits = ""
+    for ch in s:
+        if not ch.isdigit():
+            break
+        digits += ch
+    return sign * int(digits) if digits else None
+
+
+def _adopt_model_num_ctx(b: AgentBinding, m: ResolvedModel, chain: list[ModelDef]) -> AgentBinding:
+    """Continue with no contextLength takes num_ctx from /api/show as it prints it."""
+    from dataclasses import replace
+
+    num = next((x.num_ctx for x in chain if x.num_ctx is not None), None)
+    if num is None or b.context_window is None:
+        return b
+    printed = go_float_text(num.value)
+    value = js_parse_int(printed)
+    if value is None or value <= 0:
+        return b
+    note = f"{b.agent} adopts num_ctx from /api/show"
+    if str(value) != printed:
+        note += f": Number.parseInt('{printed}') = {value:,}"
+    window = Sourced(value, "agent", b.context_window.location, note=note)
+    sent = Sourced(value, "agent", b.context_window.location, note="sent as num_ctx")
+    return replace(b, context_window=window, num_ctx=sent if b.num_ctx is not None else b.num_ctx)
 
 
 def _looks_like_path(ref: str) -> bool:

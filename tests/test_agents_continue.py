@@ -33,9 +33,10 @@ def test_config_yaml_bindings() -> None:
     assert (q.timeout_s.value, q.timeout_s.location.line) == (300.0, 11)
     assert q.edit_paths["num_ctx"] == ("models", 0, "defaultCompletionOptions", "contextLength")
 
-    # unset values get Continue's documented defaults
-    assert (auto.context_window.value, auto.context_window.source) == (32768, "default")
-    assert auto.num_ctx.value == 32768
+    # unset values get Continue's documented defaults: the Ollama provider's own
+    # 8192 (core/llm/llms/Ollama.ts), unless the model's num_ctx is adopted (resolve)
+    assert (auto.context_window.value, auto.context_window.source) == (8192, "default")
+    assert auto.num_ctx.value == 8192 and auto.window_from_model
     assert (auto.timeout_s.value, auto.timeout_s.source) == (7200.0, "default")
     assert (auto.max_tokens.value, auto.host) == (4096, "http://localhost:11434")
     assert auto.edit_paths["timeout"] == ("models", 1, "requestOptions", "timeout")

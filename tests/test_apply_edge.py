@@ -85,7 +85,14 @@ def _use_base(work: Path) -> None:
 
     (A model no agent config uses is info and apply leaves it alone.)
     """
-    (work / ".aider.conf.yml").write_text("model: ollama_chat/qwen3-coder:30b\n", encoding="utf-8")
+    # an agent on the OpenAI-compatible API sends no num_ctx: the definition is what it gets
+    (work / "opencode.json").write_text(
+        '{"model": "ollama/qwen3-coder:30b", "provider": {"ollama": {'
+        '"npm": "@ai-sdk/openai-compatible", '
+        '"options": {"baseURL": "http://127.0.0.1:11434/v1"}, '
+        '"models": {"qwen3-coder:30b": {}}}}}\n',
+        encoding="utf-8",
+    )
 
 
 def test_in_place_replaces_definitions_and_rollback_restores_them(demo, capsys, tmp_path) -> None:  # noqa: F811
@@ -347,12 +354,18 @@ def test_history_after_two_applies_and_a_rollback(demo, capsys) -> None:  # noqa
     code, out, err = run_cli(capsys, "apply", "--yes", *_opts(srv))
     assert code == 0, err
     first = _applied_id(out)
-    # a config added later that still names the old model: a second apply renames it
-    (work / ".aider.conf.yml").write_text(f"model: ollama_chat/{OLD}\n")
+    # a config added later that still names the old model: a second apply repoints it
+    # (an agent on /v1, which sends no num_ctx of its own; see policy.usage)
+    oc = work / "opencode.json"
+    oc.write_text(
+        f'{{"model": "ollama/{OLD}", "provider": {{"ollama": {{'
+        '"npm": "@ai-sdk/openai-compatible", '
+        '"options": {"baseURL": "http://127.0.0.1:11434/v1"}}}}\n'
+    )
     code, out, err = run_cli(capsys, "apply", "--yes", *_opts(srv))
-    assert code == 0, err
+    assert code == 0, out + err
     second = _applied_id(out)
-    assert (work / ".aider.conf.yml").read_text() == f"model: ollama_chat/{NEW}\n"
+    assert f'"model": "ollama/{NEW}"' in oc.read_text()
     code, _out, err = run_cli(capsys, "rollback", "--last")
     assert code == 0, err
 

@@ -18,14 +18,12 @@ from ollama_fixtures import LLAMA31_8B, add_model, ollama_double, ollama_store  
 from ollama_server import OllamaDouble
 
 from ctxfix.errors import CtxfixError
+from ctxfix.ollama_writes import create_model, delete_model, show_num_ctx
 from ctxfix.sources.server import (
-    create_model,
-    delete_model,
     parse_go_value,
     parse_host,
     parse_parameters,
     scan_host,
-    show_num_ctx,
 )
 
 

@@ -63,6 +63,19 @@ def _inherited(value: Any, path: KeyPath) -> bool:
     return bool(loc is not None and loc.key and loc.key != format_key_path(path))
 
 
+def _window_codes(served_after: int, model_target: int | None) -> tuple[str, ...]:
+    """A window or num_ctx edit resolves CTX202 only when what will be served is the target."""
+    if model_target and served_after < model_target:
+        return ("CTX201",)
+    return ("CTX201", "CTX202")
+
+
+def _written(value: Any) -> bool:
+    """Is the value written in the file (not an agent default or adopted value)?"""
+    loc = getattr(value, "location", None)
+    return loc is not None and loc.line is not None
+
+
 def _refs(rb: ResolvedBinding) -> tuple[ModelRef, ...]:
     b = rb.binding
     if b.refs:
@@ -111,17 +124,29 @@ def _plan_one(ctx: PlanContext, rb: ResolvedBinding, fixed: Mapping[str, Fixed])
     if t is not None and t.value is None:
         ctx.leave(key, t.describe())
     rename_to = _rename_target(ctx, rb, fx)
-    sends = b.api == "native" and b.num_ctx is not None and Slot.NUM_CTX in paths
-    num_ctx_ok = sends and _allows(ctx, "CTX201", rb, "num_ctx")
+    # an agent that sends num_ctx on the native API is served that value (resolve)
+    sends = b.api == "native" and b.num_ctx is not None
+    num_ctx_ok = sends and Slot.NUM_CTX in paths and _allows(ctx, "CTX201", rb, "num_ctx")
     served_now = rb.served_ctx.value if rb.served_ctx else None
-    if rename_to is not None or (fx is not None and fx.available and ctx.opts.in_place):
-        served_after = fx.target if fx else served_now
-    elif sends and not num_ctx_ok:  # its request num_ctx stays and wins
-        served_after = served_now
-    elif sends and model_target:
-        served_after = model_target
+    repointed = rename_to is not None or (fx is not None and fx.available and ctx.opts.in_place)
+    native = m.native_ctx.value if m.native_ctx else None
+    if sends and num_ctx_ok and model_target:
+        served_after: int | None = model_target  # its num_ctx is set to the target
+    elif sends and b.num_ctx is not None:  # its request num_ctx stays and wins
+        served_after = min(b.num_ctx.value, native) if native else b.num_ctx.value
+    elif repointed and fx is not None:
+        served_after = fx.target
     else:
         served_after = served_now
+    cw = b.context_window
+    no_slot = cw is None or Slot.CONTEXT_WINDOW not in paths
+    if no_slot and model_target and served_after is not None and served_after < model_target:
+        ctx.leave(
+            key,
+            f"{b.agent} has no setting ctxfix can write for {b.model}'s window "
+            f"(set it to {model_target:,} in {b.agent}'s settings for this model)",
+            ["CTX202"],
+        )
     if model_target and served_after is not None and served_after < model_target:
         # more specific reasons recorded above win (ctx.leave keeps the first)
         ctx.leave(
@@ -132,31 +157,25 @@ def _plan_one(ctx: PlanContext, rb: ResolvedBinding, fixed: Mapping[str, Fixed])
         )
     out: list[FileEdit] = []
     if rename_to is not None and fx is not None:
-        out += _rename_edits(ctx, rb, rename_to)
+        out += _rename_edits(ctx, rb, rename_to, _window_codes(served_after or 0, model_target))
     if served_after is None:
         return out
     window_after = served_after
     cw = b.context_window
     if cw is not None and Slot.CONTEXT_WINDOW in paths:
         code = "CTX201" if cw.value > served_after else "CTX202"
-        if _allows(ctx, code, rb, "context_window"):
+        if cw.value == served_after and not _inherited(cw, paths[Slot.CONTEXT_WINDOW]):
+            pass  # already what will be served (written, defaulted or adopted)
+        elif _allows(ctx, code, rb, "context_window"):
             inherited = _inherited(cw, paths[Slot.CONTEXT_WINDOW])
-            # the edit resolves CTX202 only when what will be served is the target
-            codes = (
-                ("CTX201",)
-                if not model_target or served_after < model_target
-                else (
-                    "CTX201",
-                    "CTX202",
-                )
-            )
+            codes = _window_codes(served_after, model_target)
             out.append(
                 FileEdit(
                     b.file,
                     b.format,
                     paths[Slot.CONTEXT_WINDOW],
                     None,
-                    None if inherited else cw.value,
+                    None if inherited or not _written(cw) else cw.value,
                     served_after,
                     codes,
                     f"{b.agent} window {cw.value:,} -> served {served_after:,}",
@@ -181,7 +200,7 @@ def _plan_one(ctx: PlanContext, rb: ResolvedBinding, fixed: Mapping[str, Fixed])
                 None,
                 b.num_ctx.value,
                 served_after,
-                ("CTX201", "CTX202"),
+                _window_codes(served_after, model_target),
                 f"{b.agent} passes num_ctx {b.num_ctx.value:,} -> {served_after:,}",
                 key,
             )
@@ -234,7 +253,9 @@ def _rename_target(ctx: PlanContext, rb: ResolvedBinding, fx: Fixed | None) -> s
     return fx.new_name
 
 
-def _rename_edits(ctx: PlanContext, rb: ResolvedBinding, new_name: str) -> list[FileEdit]:
+def _rename_edits(
+    ctx: PlanContext, rb: ResolvedBinding, new_name: str, codes: tuple[str, ...]
+) -> list[FileEdit]:
     b = rb.binding
     naming = ctx.world.settings.naming
     out = []
@@ -248,7 +269,7 @@ def _rename_edits(ctx: PlanContext, rb: ResolvedBinding, new_name: str) -> list[
                 None,
                 ref.text,
                 new,
-                ("CTX201", "CTX202"),
+                codes,
                 f"{b.agent}: use {new_name}",
                 b.key,
                 rename_key=ref.is_key,

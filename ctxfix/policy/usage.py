@@ -10,6 +10,10 @@ a new one is not a new problem. Decided here (DESIGN.md "policy"):
 - A model that is not used and whose successor exists (the definition apply
   names for it, serving its target) is SUPERSEDED: findings are info and
   say which model replaced it and how to remove it.
+- A model every user of which sends its own num_ctx on the native API
+  (Continue's contextLength, Zed's max_tokens, Aider's sized num_ctx) is
+  REQUEST_SIZED: its definition's num_ctx is never what those agents are
+  served, so its findings are info and the fix is the agent's value.
 - When agent configs are in view, any other model is UNUSED: its findings
   are info, and apply creates no model for it.
 - With no agent config in view, every model is STANDALONE (a store or
@@ -33,6 +37,7 @@ class Role(StrEnum):
     USED = "used"
     UNUSED = "unused"
     SUPERSEDED = "superseded"
+    REQUEST_SIZED = "request-sized"
     STANDALONE = "standalone"
 
 
@@ -44,7 +49,7 @@ class Usage:
     @property
     def demoted(self) -> bool:
         """Findings about this model are info, not warnings or errors."""
-        return self.role in (Role.UNUSED, Role.SUPERSEDED)
+        return self.role in (Role.UNUSED, Role.SUPERSEDED, Role.REQUEST_SIZED)
 
     def note(self, name: str) -> str:
         """The clause a demoted finding's message ends with."""
@@ -55,6 +60,8 @@ class Usage:
             )
         if self.role is Role.UNUSED:
             return "; no agent config in view uses it"
+        if self.role is Role.REQUEST_SIZED:
+            return "; every agent that uses it sends its own num_ctx, which Ollama serves instead"
         return ""
 
 
@@ -86,6 +93,12 @@ def users(model: ResolvedModel, world: World) -> list[ResolvedBinding]:
     ]
 
 
+def _sends_num_ctx(rb: ResolvedBinding) -> bool:
+    """The agent sets num_ctx per request on the native API (that value is what it gets)."""
+    b = rb.binding
+    return b.api == "native" and (b.num_ctx is not None or b.num_ctx_auto)
+
+
 def existing(world: World, name: str, host: str | None = None) -> list[ResolvedModel]:
     """Stored or served definitions called `name` (on `host` when given)."""
     want = canonical(name)
@@ -103,7 +116,10 @@ def usage(model: ResolvedModel, world: World, target: int | None = None) -> Usag
     d = model.definition
     if d.origin not in MODEL_ORIGINS:
         return Usage(Role.STANDALONE)
-    if users(model, world):
+    found = users(model, world)
+    if found:
+        if all(_sends_num_ctx(rb) for rb in found):
+            return Usage(Role.REQUEST_SIZED)
         return Usage(Role.USED)
     if target is not None:
         try:

@@ -35,20 +35,37 @@ NAME = "agent-window-below-native"
 SEVERITY = "warning"
 
 
+def _cap(rb) -> tuple[object, str] | None:
+    """The value that caps this agent: its window, or with none the num_ctx it sends
+    on the native API (Aider `extra_params.num_ctx`, aider/models.py send_completion)."""
+    b = rb.binding
+    if b.context_window is not None:
+        return b.context_window, "context_window"
+    if b.api == "native" and b.num_ctx is not None and not b.num_ctx_auto:
+        return b.num_ctx, "num_ctx"
+    return None
+
+
 def check(world: World) -> Iterator[Finding]:
     for rb in world.bindings:
         b, m = rb.binding, rb.model
-        if b.context_window is None or m is None or m.native_ctx is None:
+        cap = _cap(rb)
+        if cap is None or m is None or m.native_ctx is None:
             continue
-        window, native = b.context_window.value, m.native_ctx.value
+        value, attr = cap
+        window, native = value.value, m.native_ctx.value  # type: ignore[attr-defined]
         target = target_ctx(m, world)
         # below what the model should serve (native, or what fits the memory budget)
         if window >= native or target is None or window >= target:
             continue
-        if b.context_window.source == "default":
-            where = f"{b.agent}'s default window {n(window)} ({b.context_window.note})"
+        if value.source == "default":  # type: ignore[attr-defined]
+            where = f"{b.agent}'s default window {n(window)} ({value.note})"  # type: ignore[attr-defined]
+        elif attr == "num_ctx":
+            where = f"{b.agent} sends num_ctx {n(window)} for {b.model}"
         else:
             where = f"{b.agent} caps {b.model} at {n(window)}"
+            if value.note:  # type: ignore[attr-defined]
+                where += f" ({value.note})"  # type: ignore[attr-defined]
         yield binding_finding(
             rb,
             code=CODE,
@@ -57,6 +74,6 @@ def check(world: World) -> Iterator[Finding]:
                 f"{where}, below its native {n(native)} ({m.native_ctx.source}); "
                 f"{round(100 * window / native)}% of what the model can serve"
             ),
-            location=binding_location(rb, "context_window"),
-            data=binding_data(rb, target=target),
+            location=binding_location(rb, attr),
+            data=binding_data(rb, target=target, cap=window),
         )

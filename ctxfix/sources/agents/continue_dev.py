@@ -10,11 +10,16 @@ default and quietly caps a 256k model. Upstream facts (continuedev/continue):
   and `.maxTokens`, `requestOptions.timeout`.
 - `core/llm/llms/Ollama.ts`: `options.num_ctx = this.contextLength` on
   `/api/chat` and `/api/generate`; default `apiBase` `http://localhost:11434/`.
-- `core/llm/index.ts` + `core/llm/constants.ts`: `contextLength =
-  options.contextLength ?? llmInfo.contextLength ?? DEFAULT_CONTEXT_LENGTH`,
-  which is 32,768 since PR #6214 (2025-06; 8,192 before); DEFAULT_MAX_TOKENS
-  4,096. With contextLength unset, Ollama.ts also adopts a Modelfile num_ctx
-  reported by /api/show.
+- `core/llm/llms/Ollama.ts` (the Ollama provider): the window is
+  `contextLength` when set (`explicitContextLength`); else the `num_ctx`
+  line of `/api/show` `parameters`, read with `Number.parseInt(value)`;
+  else `DEFAULT_OLLAMA_CONTEXT_LENGTH = 8192` (the class overrides the base
+  getter: `this._contextLength ?? DEFAULT_OLLAMA_CONTEXT_LENGTH`). The base
+  `DEFAULT_CONTEXT_LENGTH = 32_768` of `core/llm/constants.ts` applies to
+  the other providers only. Because Ollama prints parameters with Go's `%v`,
+  a num_ctx of 1,048,576 reaches Continue as `1.048576e+06` and
+  `Number.parseInt` makes it 1 (resolved in `ctxfix.resolve`).
+  DEFAULT_MAX_TOKENS 4,096.
 - Docs: `requestOptions.timeout` in seconds, default 7200.
 - Legacy `config.json` (JSONC): `models[]` with `title`, `provider`, `model`,
   `apiBase`, `contextLength`, `completionOptions.maxTokens`, `requestOptions`.
@@ -46,7 +51,8 @@ FILE_NAMES: tuple[str, ...] = ("config.yaml", "config.json")
 # Block files have arbitrary names; discovery may match these globs relative to a scanned root.
 PATH_GLOBS: tuple[str, ...] = (".continue/models/*.yaml", ".continue/models/*.yml")
 
-DEFAULT_CONTEXT_LENGTH = 32768
+DEFAULT_CONTEXT_LENGTH = 32768  # core/llm/constants.ts: providers other than Ollama
+DEFAULT_OLLAMA_CONTEXT_LENGTH = 8192  # core/llm/llms/Ollama.ts
 DEFAULT_MAX_TOKENS = 4096
 DEFAULT_TIMEOUT_S = 7200.0
 _DEFAULT_HOST = "http://localhost:11434"
@@ -114,14 +120,17 @@ def _binding(
     timeout_path: KeyPath = (*mp, "requestOptions", "timeout")
 
     window = binding_value(doc, ctx_path, to_int)
-    if window is None:
+    from_model = False
+    if window is None and native:
+        from_model = True  # resolve adopts the model's num_ctx as Continue reads it
         window = default(
-            DEFAULT_CONTEXT_LENGTH,
-            "Continue default contextLength (8192 before mid-2025; a Modelfile num_ctx "
-            "or Continue's model table may win)",
+            DEFAULT_OLLAMA_CONTEXT_LENGTH,
+            "Continue's Ollama default contextLength (core/llm/llms/Ollama.ts)",
             doc,
             ctx_path,
         )
+    elif window is None:
+        window = default(DEFAULT_CONTEXT_LENGTH, "Continue default contextLength", doc, ctx_path)
     num_ctx: Sourced[int] | None = None
     if native:
         num_ctx = Sourced(window.value, window.source, window.location, note="sent as num_ctx")
@@ -154,4 +163,5 @@ def _binding(
         edit_paths=edit_paths,
         format=doc.fmt,
         suppressed=suppressed,
+        window_from_model=from_model,
     )
