@@ -1,40 +1,20 @@
-"""Execute a `FixPlan`: render edits to bytes, create models, commit files via the journal.
+"""Render a `FixPlan`: edits to bytes, the dry-run text, and SARIF replacement regions.
 
-Why separate from the plan: the plan is a decision (pure data); this module
-does the side effects in the order that keeps a failure harmless:
-  1. render every file edit to new bytes (nothing written; an edit that would
-     break a file fails here);
-  2. check no planned file changed since it was read;
-  3. create the Ollama models on their servers and verify with /api/show that
-     each serves its target (a failure deletes the ones created so far);
-  4. write every file in one `journal.Transaction` (all or nothing), recording
-     the Ollama actions in the same journal; a failure here deletes the models
-     created in step 3, so nothing is left half-applied.
-Rollback undoes the actions: a created model is deleted only while its digest
-is still the one recorded; an `--in-place` model is restored from a copy.
-
-Why a copy for `--in-place` (and not a re-create with the previous
-parameters): Ollama's `/api/create` merges the request's parameters over the
-parent's, so a re-create can change a value but never remove one; a model
-whose old definition had no num_ctx would keep the new one after rollback.
-So before replacing NAME, apply copies it (`/api/copy`, which copies the
-manifest byte for byte) to `ctxfix-backup/<model>:<tag>-<hex>`; rollback copies
-it back (same digest, same parameters, an unset num_ctx unset again) and
-deletes the copy. The copy also keeps Ollama from pruning the old layers
-(it removes the replaced manifest's unused layers on create). The plan never
-fixes a model in the `ctxfix-backup` namespace.
+Why separate from the plan: the plan is a decision (pure data); rendering
+turns it into bytes (nothing written; an edit that would break a file fails
+here). `ctxfix.apply_run` executes the rendered plan under the write-ahead
+journal.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ctxfix.errors import CtxfixError
-from ctxfix.journal import FileChange, Journal, JournalStore, Transaction
+from ctxfix.journal import FileChange
 from ctxfix.plan import FileEdit, FixPlan, ModelAction
 
 
@@ -200,155 +180,6 @@ def _display(path: Path, base: Path | None) -> str:
         except ValueError:
             pass
     return str(path)
-
-
-# --------------------------------------------------------------------------- Ollama side
-
-
-def _create_one(a: ModelAction, timeout: float) -> dict[str, Any]:
-    import secrets
-
-    from ctxfix import ollama_writes as server
-
-    assert a.host is not None
-    previous = server.model_digest(a.host, a.name, timeout)
-    if a.kind == "create" and previous is not None:
-        raise CtxfixError(a.host, f"{a.name} already exists; nothing was changed (run scan again)")
-    backup: str | None = None
-    if a.kind == "replace":
-        if previous is None:
-            raise CtxfixError(a.host, f"{a.name} is no longer on the server; nothing was changed")
-        backup = server.backup_name(a.name, secrets.token_hex(3))
-        server.copy_model(a.host, a.name, backup, timeout)
-    try:
-        digest = server.create_model(
-            a.host, a.name, a.parent, a.parameters, timeout=max(timeout, 60)
-        )
-    except CtxfixError:
-        if backup is not None:  # NAME is unchanged: drop the copy
-            with contextlib.suppress(CtxfixError):
-                server.delete_model(a.host, backup, timeout)
-        raise
-    record = {
-        "kind": a.kind,
-        "model": a.name,
-        "parent": a.parent,
-        "host": a.host,
-        "store": None,
-        "parameters": dict(a.parameters),
-        "digest": digest or None,
-        "previous_digest": previous,
-        "previous_parameters": dict(a.previous_parameters) if a.previous_parameters else None,
-        "backup_model": backup,
-    }
-    served = server.show_num_ctx(a.host, a.name, timeout)
-    if served != a.target_ctx:
-        _undo_created([record], timeout)
-        raise CtxfixError(
-            a.host,
-            f"created {a.name} but /api/show reports num_ctx {served}, not {a.target_ctx}; "
-            "deleted it again, nothing was changed",
-        )
-    return record
-
-
-def _undo_created(records: Sequence[dict[str, Any]], timeout: float) -> None:
-    """Best effort: undo models created in this apply (newest first)."""
-    for r in reversed(records):
-        with contextlib.suppress(CtxfixError):
-            undo_action(r, False, timeout=timeout)
-
-
-def undo_action(action: dict[str, Any], dry_run: bool, *, timeout: float = 30.0) -> str | None:
-    """Rollback hook for `journal.rollback`: None when undone, else why it was kept."""
-    from ctxfix import ollama_writes as server
-
-    host = action.get("host")
-    name = action["model"]
-    if not host:
-        return "no server recorded (the model was never created by ctxfix)"
-    try:
-        current = server.model_digest(host, name, timeout)
-    except CtxfixError as exc:
-        return f"server unreachable ({exc.problem})"
-    if current is None:
-        return "no longer on the server"
-    backup = action.get("backup_model") if action.get("kind") == "replace" else None
-    if action.get("digest") and current != action["digest"]:
-        kept = f" (its previous definition is still {backup})" if backup else ""
-        return f"changed since the apply (digest differs); left alone{kept}"
-    if backup:
-        try:
-            saved = server.model_digest(host, backup, timeout)
-        except CtxfixError as exc:
-            return f"server unreachable ({exc.problem})"
-        if saved is None:
-            return f"its previous definition {backup} is gone; left alone"
-        if action.get("previous_digest") and saved != action["previous_digest"]:
-            return f"its previous definition {backup} changed since the apply; left alone"
-    if dry_run:
-        return None
-    if backup:
-        server.copy_model(host, backup, name, timeout)  # the old manifest, byte for byte
-        server.delete_model(host, backup, timeout)
-        return None
-    if action.get("kind") == "replace":  # a journal from before backups: best effort
-        prev = action.get("previous_parameters") or {}
-        server.create_model(host, name, name, prev, timeout=max(timeout, 60))
-        return None
-    server.delete_model(host, name, timeout)
-    return None
-
-
-# --------------------------------------------------------------------------- apply
-
-
-def _check_unchanged(changes: Sequence[FileChange]) -> None:
-    from ctxfix.journal import real_target
-
-    for ch in changes:
-        try:
-            now = real_target(ch.path).read_bytes()
-        except OSError as exc:
-            raise CtxfixError(str(ch.path), f"cannot read: {exc.strerror or exc}") from None
-        if now != ch.before:
-            raise CtxfixError(
-                str(ch.path), "changed since it was planned; nothing was written (run again)"
-            )
-
-
-def execute(
-    rendered: Rendered,
-    store: JournalStore,
-    command: str,
-    *,
-    timeout: float = 30.0,
-    transaction: Callable[[JournalStore, str], Transaction] = Transaction,
-) -> Journal:
-    """Create the models, then write every file in one journaled transaction."""
-    files = [*rendered.changes, *rendered.new_files]
-    _check_unchanged(rendered.changes)
-    for nf in rendered.new_files:
-        if nf.path.exists():
-            raise CtxfixError(str(nf.path), "already exists; nothing was written")
-    records: list[dict[str, Any]] = []
-    for a in rendered.actions:
-        if a.host is None:
-            continue
-        try:
-            records.append(_create_one(a, timeout))
-        except CtxfixError as exc:
-            _undo_created(records, timeout)
-            if records:
-                raise CtxfixError(
-                    exc.where, f"{exc.problem}; models created before it were deleted"
-                ) from None
-            raise
-    try:
-        return transaction(store, command).commit(files, records)
-    except BaseException:
-        _undo_created(records, timeout)
-        raise
 
 
 # --------------------------------------------------------------------------- regions

@@ -1,40 +1,50 @@
-"""Atomic, journaled, all-or-nothing file writes, and their rollback.
+"""A write-ahead journal: atomic, journaled writes that survive crashes, and their rollback.
 
-Why this much care: ctxfix edits the configs people's agents run on. A fix
-that dies half-way (disk full, a file changed under us, a permission error)
-must leave every file either as it was or as planned, never torn, and every
-apply must be reversible byte for byte.
+Why this much care: ctxfix edits the configs people's agents run on and
+creates models on their servers. An apply killed at any instant (kill -9,
+Ctrl-C, SIGTERM, a full disk, a server that stops answering) must leave a
+state that `history` shows and `rollback` can undo, with every file wholly
+old or wholly new.
 
-How an apply writes (`Transaction.commit`):
-  1. take the journal lock (one apply at a time);
-  2. re-hash every file: abort if any changed since it was planned;
-  3. back up every original into the journal's own directory (fsync'd);
-  4. write every new content to a temp file beside its target (fsync'd),
-     keeping mode and ownership; a failure here removes the temps and
-     nothing was replaced;
-  5. record the journal as "pending", then `os.replace` each file; a failure
-     mid-way restores the ones already replaced from the backups;
-  6. record the journal as "applied".
+How an apply runs (`apply_run.execute` drives it, `Transaction.commit` is the
+file-only form):
+  1. take the journal lock, held for the whole apply (one apply or rollback
+     at a time; a second one waits a little, then stops with one line);
+  2. refuse to start while an earlier apply is unresolved (`in_progress`):
+     `rollback` it first; remove temp files and journal directories left by
+     a crash (they belong to no journal);
+  3. re-hash every file: stop if any changed since it was planned;
+  4. write the intent, durably, before the first change: every file with its
+     hashes before and after and a backup (fsync'd, no more readable than the
+     original, in a 0700 directory), every model to create or replace with the
+     digest it had; state `in_progress`;
+  5. each model action is marked `started` before its server call and `done`
+     with the digest the server reports right after it;
+  6. every new file content goes to a temp file beside its target first
+     (a full disk fails here, before anything is replaced); then each file is
+     re-hashed and replaced (`os.replace`) in turn;
+  7. state `applied`.
+Rollback works from any state, and again after an interrupted rollback: a
+file is restored when it holds the recorded "after" bytes, left when it
+holds the "before" bytes, refused (unless `--force`) otherwise; a model is
+deleted (or restored from its backup copy) only by the journal that created
+it, only while it has the digest that journal recorded (a `started` create
+whose digest was never recorded is recognised by its parameters).
 Symlinks are written through to their target (the link stays a link).
-
-Rollback refuses, per file and naming it, when a file changed after the apply
-(its hash is not the recorded "after"), unless forced; it verifies every
-backup against the recorded "before" hash and refuses a journal whose paths
-point outside its own directory (tampering).
 
 Why a seal: a journal is the authority rollback writes files from, so a
 journal whose `path`/`target` were rewritten would make rollback (with
-`--force`) overwrite some other file with a backup. Each journal (version 2)
-carries `seal`, the sha256 of the canonical JSON of its id, files and actions,
-and the same seal is written at apply time to `<journal dir>/.seals/<id>`,
-outside the journal. Loading refuses (exit 2, nothing written) a journal
-whose records no longer hash to its seal or whose seal differs from the
-copy; rollback also refuses a file whose path no longer resolves to the
-recorded target. `--force` only overrides "changed since the apply", never
-these. Version 1 journals (before seals) stay readable and can be rolled
-back, but not with `--force`: nothing vouches for their paths. This detects
-edits and mix-ups; it is not a defence against someone who can rewrite both
-files with a recomputed hash.
+`--force`) overwrite some other file with a backup. Each journal (version 2
+and later) carries `seal`, the sha256 of the canonical JSON of its id, files
+and the intent of its actions, and the same seal is written at apply time to
+`<journal dir>/.seals/<id>`, outside the journal. Loading refuses (exit 2,
+nothing written) a journal whose records no longer hash to its seal, whose
+seal differs from the copy, or whose seal was removed (a copy exists, or its
+version says it must have one: no downgrade to version 1 by deleting it).
+Rollback also refuses a file whose path no longer resolves to the recorded
+target. `--force` only overrides "changed since the apply", never these.
+This detects edits and mix-ups; it is not a defence against someone who can
+rewrite both files with a recomputed hash.
 """
 
 from __future__ import annotations
@@ -54,7 +64,11 @@ from typing import Any
 from ctxfix import __version__
 from ctxfix.errors import CtxfixError
 
-JOURNAL_VERSION = 2
+JOURNAL_VERSION = 3
+VOLATILE_ACTION_KEYS = frozenset({"digest", "status"})  # progress, not intent: unsealed
+UNRESOLVED = frozenset({"in_progress", "pending"})
+RETRY_REASON = "server unreachable"  # a kept model rollback must try again
+TEMP_SUFFIX = ".ctxfix-tmp"
 SEALS_DIR = ".seals"
 
 
@@ -142,7 +156,7 @@ class Journal:
     id: str
     time: str
     command: str
-    state: str  # pending | applied | failed | rolled_back
+    state: str  # in_progress | applied | failed | rolled_back (pending: before version 3)
     files: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     ctxfix_version: str = __version__
@@ -165,8 +179,19 @@ class Journal:
         }
 
 
-def seal_of(jid: str, files: Sequence[dict[str, Any]], actions: Sequence[dict[str, Any]]) -> str:
-    """`sha256:<hex>` over the canonical JSON of what an apply recorded (not its state)."""
+def seal_of(
+    jid: str,
+    files: Sequence[dict[str, Any]],
+    actions: Sequence[dict[str, Any]],
+    version: int = JOURNAL_VERSION,
+) -> str:
+    """`sha256:<hex>` over the canonical JSON of what an apply intends (not its progress).
+
+    From version 3 an action's progress (`status`, the `digest` the server
+    reports) is written after the seal, so it is left out.
+    """
+    if version >= 3:
+        actions = [{k: v for k, v in a.items() if k not in VOLATILE_ACTION_KEYS} for a in actions]
     canon = json.dumps(
         {"id": jid, "files": list(files), "actions": list(actions)},
         sort_keys=True,
@@ -184,24 +209,160 @@ class JournalStore:
 
     # -- locking --------------------------------------------------------
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
+    def lock(self, wait: float = 5.0) -> Iterator[None]:
+        """Exclusive for the whole apply or rollback; waits up to `wait` seconds for another."""
+        import time
+
+        self.ensure_root()
         lock_path = self.root / ".lock"
-        fh = open(lock_path, "a+")  # noqa: SIM115 (held for the whole block)
+        try:
+            fh = open(lock_path, "a+")  # noqa: SIM115 (held for the whole block)
+        except OSError as exc:
+            raise CtxfixError(str(lock_path), f"cannot open the lock: {exc.strerror}") from None
         try:
             try:
                 import fcntl
-
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except ImportError:  # Windows: best effort with an exclusive marker
-                pass
-            except BlockingIOError:
-                raise CtxfixError(
-                    str(lock_path), "another ctxfix apply or rollback is running"
-                ) from None
+            except ImportError:  # Windows: best effort
+                fcntl = None  # type: ignore[assignment]
+            deadline = time.monotonic() + wait
+            while fcntl is not None:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise CtxfixError(
+                            str(lock_path), "another ctxfix apply or rollback is running"
+                        ) from None
+                    time.sleep(0.05)
             yield
         finally:
             fh.close()
+
+    def ensure_root(self) -> None:
+        """The journal directory, private (0700): backups hold copies of people's configs."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if self.root.stat().st_mode & 0o077:
+                os.chmod(self.root, 0o700)
+        except OSError as exc:
+            raise CtxfixError(str(self.root), f"cannot create: {exc.strerror}") from None
+
+    def unresolved(self) -> list[Journal]:
+        """Applies that were interrupted (or whose undo was): rollback resolves them."""
+        out = []
+        for jid in self.ids():
+            try:
+                j = self.load(jid)
+            except CtxfixError:
+                continue
+            if j.state in UNRESOLVED:
+                out.append(j)
+        return out
+
+    def clean_leftovers(self, paths: Sequence[Path] = ()) -> list[str]:
+        """Remove what a crash leaves that no journal owns (call with the lock held).
+
+        Temp files (`.<name>.*.ctxfix-tmp`) beside the files of every journal
+        and of `paths`, and journal directories without a journal.json (an
+        apply killed while writing its backups). Returns what was removed.
+        """
+        import shutil
+
+        removed: list[str] = []
+        dirs: set[Path] = {real_target(Path(p)).parent for p in paths}
+        for jid in self.ids():
+            try:
+                data = json.loads(self.path_of(jid).read_text(encoding="utf-8"))
+                dirs.update(Path(f["target"]).parent for f in data.get("files", []))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        for d in sorted(dirs):
+            try:
+                entries = list(d.iterdir())
+            except OSError:
+                continue
+            for e in entries:
+                if e.name.startswith(".") and e.name.endswith(TEMP_SUFFIX) and e.is_file():
+                    with contextlib.suppress(OSError):
+                        e.unlink()
+                        removed.append(str(e))
+        if self.root.is_dir():
+            for d in self.root.iterdir():
+                if d.is_dir() and not d.name.startswith(".") and not (d / "journal.json").exists():
+                    shutil.rmtree(d, ignore_errors=True)
+                    removed.append(str(d))
+        return removed
+
+    def begin(
+        self,
+        command: str,
+        changes: Sequence[FileChange],
+        actions: Sequence[dict[str, Any]] = (),
+    ) -> Journal:
+        """Write the intent durably (backups, then the journal): before the first change.
+
+        Call with the lock held. A failure here (a full disk) changes nothing
+        and leaves nothing behind.
+        """
+        jid = self.new_id()
+        jdir = self.root / jid
+        try:
+            return self._begin(jid, jdir, command, changes, actions)
+        except OSError as exc:
+            Transaction._discard(jdir)
+            raise CtxfixError(
+                str(jdir), f"cannot write the journal ({exc.strerror or exc}); nothing was changed"
+            ) from None
+
+    def _begin(
+        self,
+        jid: str,
+        jdir: Path,
+        command: str,
+        changes: Sequence[FileChange],
+        actions: Sequence[dict[str, Any]],
+    ) -> Journal:
+        backups = jdir / "backups"
+        backups.mkdir(parents=True, mode=0o700)
+        os.chmod(jdir, 0o700)
+        records: list[dict[str, Any]] = []
+        for i, ch in enumerate(changes):
+            target = real_target(ch.path)
+            mode = 0o644 if ch.create else target.stat().st_mode & 0o7777
+            name = f"{i:03d}-{target.name}"
+            b = backups / name
+            # never more readable than the original (and never by others)
+            fd = os.open(b, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode & 0o600 or 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(ch.before)
+                fh.flush()
+                os.fsync(fh.fileno())
+            records.append(
+                {
+                    "path": str(Path(os.path.abspath(ch.path))),
+                    "target": str(target),
+                    "sha256_before": sha256_bytes(ch.before),
+                    "sha256_after": sha256_bytes(ch.after),
+                    "backup": f"backups/{name}",
+                    "mode": mode,
+                    "reasons": list(ch.reasons),
+                    **({"created": True} if ch.create else {}),
+                }
+            )
+        _fsync_dir(backups)
+        journal = Journal(
+            id=jid,
+            time=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            command=command,
+            state="in_progress",
+            files=records,
+            actions=[dict(a) for a in actions],
+        )
+        journal.seal = seal_of(jid, journal.files, journal.actions)
+        self.write_seal(journal)
+        self.save(journal)
+        return journal
 
     # -- reading --------------------------------------------------------
     def ids(self) -> list[str]:
@@ -245,8 +406,8 @@ class JournalStore:
     def write_seal(self, journal: Journal) -> None:
         assert journal.seal is not None
         path = self.seal_path(journal.id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, (journal.seal + "\n").encode())
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_write(path, (journal.seal + "\n").encode(), mode=0o600)
 
     def _check_seal(self, jid: str, data: dict[str, Any], path: Path) -> None:
         """Refuse a journal whose records no longer match what the apply sealed."""
@@ -262,13 +423,15 @@ class JournalStore:
         except OSError as exc:
             raise CtxfixError(str(copy_path), f"cannot read the seal: {exc.strerror}") from None
         sealed = data.get("seal")
-        if sealed is None:  # version 1 (the schema requires a seal in version 2)
+        if sealed is None:  # version 1 (the schema requires a seal from version 2)
+            if data["version"] != 1:
+                raise CtxfixError(str(path), "journal tampered with: its seal was removed")
             if copy is not None:
                 raise CtxfixError(
                     str(path), f"journal tampered with: its seal was removed ({copy_path} has it)"
                 )
             return
-        if sealed != seal_of(data["id"], data["files"], data["actions"]):
+        if sealed != seal_of(data["id"], data["files"], data["actions"], data["version"]):
             raise CtxfixError(
                 str(path),
                 "journal tampered with: its files or actions (paths, targets, hashes) "
@@ -304,8 +467,8 @@ class JournalStore:
 
     def save(self, journal: Journal) -> None:
         path = self.path_of(journal.id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, (json.dumps(journal.to_json(), indent=2) + "\n").encode())
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_write(path, (json.dumps(journal.to_json(), indent=2) + "\n").encode(), mode=0o600)
 
     def new_id(self) -> str:
         now = _dt.datetime.now(_dt.UTC)
@@ -336,8 +499,93 @@ def validate_journal(data: Any, path: Path) -> None:
             raise CtxfixError(str(path), f"journal tampered with: {f['path']!r} is not absolute")
 
 
+class NothingWritten(CtxfixError):
+    """Writing the new contents failed before any file was replaced."""
+
+
+def check_unchanged(changes: Sequence[FileChange]) -> None:
+    """Every planned file still holds the bytes it was planned from (new files: absent)."""
+    for ch in changes:
+        if ch.create:
+            if os.path.lexists(ch.path):
+                raise CtxfixError(str(ch.path), "already exists; nothing was written")
+            continue
+        try:
+            current = real_target(ch.path).read_bytes()
+        except OSError as exc:
+            raise CtxfixError(str(ch.path), f"cannot read: {exc.strerror}") from None
+        if current != ch.before:
+            raise CtxfixError(
+                str(ch.path), "changed since it was planned; nothing was written (run again)"
+            )
+
+
+def write_files(
+    store: JournalStore,
+    journal: Journal,
+    changes: Sequence[FileChange],
+    *,
+    replace: Callable[[str | os.PathLike[str], str | os.PathLike[str]], None] = os.replace,
+) -> None:
+    """Step 6 of an apply: temp files for all, then re-hash and replace each in turn.
+
+    A failure writing the temps replaces nothing. A failure between replaces
+    restores the files already replaced from their backups and marks the
+    journal `failed`. (The caller owns the lock and the journal's final state.)
+    """
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for ch in changes:
+            target = real_target(ch.path)
+            if ch.create:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            like = None if ch.create else target.stat()
+            temps.append((write_temp_beside(target, ch.after, like), target))
+    except OSError as exc:
+        for tmp, _ in temps:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise NothingWritten(
+            str(ch.path), f"cannot write: {exc.strerror or exc}; no file was changed"
+        ) from None
+    done: list[int] = []
+    try:
+        for i, (tmp, target) in enumerate(temps):
+            ch = changes[i]
+            # the last look before the replace: a user edit since planning wins
+            if ch.create:
+                if os.path.lexists(target):
+                    raise CtxfixError(str(ch.path), "appeared while applying; not overwritten")
+            elif target.read_bytes() != ch.before:
+                raise CtxfixError(str(ch.path), "changed while applying; not overwritten")
+            replace(tmp, target)
+            done.append(i)
+        for _, target in temps:
+            _fsync_dir(target.parent)
+    except (OSError, CtxfixError) as exc:
+        for i in done:
+            rec = journal.files[i]
+            if changes[i].create:
+                with contextlib.suppress(OSError):
+                    os.unlink(rec["target"])
+                continue
+            atomic_write(Path(rec["target"]), changes[i].before)
+        for tmp, _ in temps:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        journal.state = "failed"
+        with contextlib.suppress(OSError):
+            store.save(journal)
+        if isinstance(exc, CtxfixError):
+            raise CtxfixError(exc.where, f"{exc.problem}; every file was restored") from None
+        failed = temps[len(done)][1]
+        raise CtxfixError(
+            str(failed), f"write failed ({exc.strerror or exc}); every file was restored"
+        ) from None
+
+
 class Transaction:
-    """All-or-nothing write of several files, journaled for rollback."""
+    """All-or-nothing write of several files, journaled for rollback (no model actions)."""
 
     def __init__(
         self,
@@ -354,106 +602,16 @@ class Transaction:
         self, changes: Sequence[FileChange], actions: Sequence[dict[str, Any]] = ()
     ) -> Journal:
         with self.store.lock():
-            return self._commit(changes, actions)
-
-    def _commit(self, changes: Sequence[FileChange], actions: Sequence[dict[str, Any]]) -> Journal:
-        jid = self.store.new_id()
-        jdir = self.store.root / jid
-        backups = jdir / "backups"
-        # 2. nothing changed since planning
-        for ch in changes:
-            target = real_target(ch.path)
-            if ch.create:
-                if os.path.lexists(ch.path):
-                    raise CtxfixError(str(ch.path), "already exists; nothing was written")
-                continue
+            check_unchanged(changes)
+            journal = self.store.begin(self.command, changes, actions)
             try:
-                current = target.read_bytes()
-            except OSError as exc:
-                raise CtxfixError(str(ch.path), f"cannot read: {exc.strerror}") from None
-            if current != ch.before:
-                raise CtxfixError(
-                    str(ch.path), "changed since it was planned; nothing was written (run again)"
-                )
-        # 3. backups
-        backups.mkdir(parents=True, exist_ok=True)
-        records: list[dict[str, Any]] = []
-        for i, ch in enumerate(changes):
-            target = real_target(ch.path)
-            mode = 0o644 if ch.create else target.stat().st_mode & 0o7777
-            name = f"{i:03d}-{target.name}"
-            b = backups / name
-            with open(b, "wb") as fh:
-                fh.write(ch.before)
-                fh.flush()
-                os.fsync(fh.fileno())
-            records.append(
-                {
-                    "path": str(Path(os.path.abspath(ch.path))),
-                    "target": str(target),
-                    "sha256_before": sha256_bytes(ch.before),
-                    "sha256_after": sha256_bytes(ch.after),
-                    "backup": f"backups/{name}",
-                    "mode": mode,
-                    "reasons": list(ch.reasons),
-                    **({"created": True} if ch.create else {}),
-                }
-            )
-        journal = Journal(
-            id=jid,
-            time=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            command=self.command,
-            state="pending",
-            files=records,
-            actions=list(actions),
-        )
-        journal.seal = seal_of(jid, journal.files, journal.actions)
-        # 4. temp files
-        temps: list[tuple[Path, Path]] = []
-        try:
-            for ch in changes:
-                target = real_target(ch.path)
-                if ch.create:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                like = None if ch.create else target.stat()
-                temps.append((write_temp_beside(target, ch.after, like), target))
-        except OSError as exc:
-            for tmp, _ in temps:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
-            self._discard(jdir)
-            raise CtxfixError(
-                str(ch.path), f"cannot write: {exc.strerror or exc}; nothing was changed"
-            ) from None
-        self.store.write_seal(journal)
-        self.store.save(journal)
-        # 5. replace, restoring on failure
-        done: list[int] = []
-        try:
-            for i, (tmp, target) in enumerate(temps):
-                self._replace(tmp, target)
-                done.append(i)
-        except OSError as exc:
-            for i in done:
-                if changes[i].create:
-                    with contextlib.suppress(OSError):
-                        os.unlink(records[i]["target"])
-                    continue
-                atomic_write(Path(records[i]["target"]), changes[i].before)
-            for tmp, _ in temps:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
-            journal.state = "failed"
+                write_files(self.store, journal, changes, replace=self._replace)
+            except NothingWritten:
+                self._discard(self.store.root / journal.id)  # nothing to remember
+                raise
+            journal.state = "applied"
             self.store.save(journal)
-            failed = temps[len(done)][1]
-            raise CtxfixError(
-                str(failed), f"write failed ({exc.strerror or exc}); every file was restored"
-            ) from None
-        for _, target in temps:
-            _fsync_dir(target.parent)
-        journal.state = "applied"
-        self.store.save(journal)
-        return journal
+            return journal
 
     @staticmethod
     def _discard(jdir: Path) -> None:
@@ -471,6 +629,7 @@ class RollbackReport:
     models_deleted: list[str] = field(default_factory=list)
     models_kept: list[str] = field(default_factory=list)  # "name: reason"
     already: bool = False
+    retry: bool = False  # a server did not answer: run rollback again
 
 
 def rollback(
@@ -480,18 +639,20 @@ def rollback(
     dry_run: bool = False,
     force: bool = False,
     undo_action: Callable[[dict[str, Any], bool], str | None] | None = None,
+    locked: bool = False,
 ) -> RollbackReport:
     """Restore the files of one apply byte-identical and undo its Ollama actions.
 
-    `undo_action(action, dry_run)` returns None when the action was undone, or a
-    reason it was kept (e.g. the model's digest changed since the apply).
+    Works from any state (an interrupted apply, an interrupted rollback) and
+    can be run again. `undo_action(action, dry_run)` returns None when the
+    action was undone, "" when there was nothing to undo, or a reason it was
+    kept (e.g. the model's digest changed since the apply). `locked`: the
+    caller already holds the journal lock (apply undoing itself).
     """
     report = RollbackReport()
     if journal.state == "rolled_back":
         report.already = True
         return report
-    if journal.state not in ("applied", "failed"):
-        raise CtxfixError(None, f"apply {journal.id} is {journal.state}: nothing to roll back")
     jpath = store.path_of(journal.id)
     jdir = jpath.parent
     if force and journal.seal is None:
@@ -542,7 +703,9 @@ def rollback(
         plan.append((target, original, f["mode"]))
     if report.refused and not force:
         return report
-    with store.lock():
+    with contextlib.nullcontext() if locked else store.lock():
+        if not dry_run:
+            store.clean_leftovers([Path(f["path"]) for f in journal.files])
         for target, original, mode in plan:
             if not dry_run:
                 if original is None:
@@ -555,12 +718,19 @@ def rollback(
                 continue
             why = undo_action(action, dry_run)
             label = action.get("model", "?")
+            if why == "":
+                continue  # never started: nothing of it to undo
             if why is None:
                 report.models_deleted.append(label)
             else:
                 report.models_kept.append(f"{label}: {why}")
+                if why.startswith(RETRY_REASON):
+                    report.retry = True
         if not dry_run:
-            journal.state = "rolled_back"
-            journal.rolled_back_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+            if report.retry:  # not done: stays unresolved, and rollback can be run again
+                journal.state = "in_progress"
+            else:
+                journal.state = "rolled_back"
+                journal.rolled_back_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
             store.save(journal)
     return report

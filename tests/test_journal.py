@@ -113,8 +113,12 @@ def test_unwritable_directory_is_one_line_error(tmp_path, store, monkeypatch):
     a = make(d, "a.txt", b"1")
     if os.geteuid() == 0:
         # root writes anywhere: cause the EACCES the kernel would give a user
+        real = jmod.write_temp_beside
+
         def denied(target, data, like):
-            raise PermissionError(errno.EACCES, "Permission denied")
+            if target.parent == d:
+                raise PermissionError(errno.EACCES, "Permission denied")
+            return real(target, data, like)
 
         monkeypatch.setattr(jmod, "write_temp_beside", denied)
     os.chmod(d, 0o500)
@@ -214,7 +218,7 @@ def _apply_one(tmp_path, store):
 def test_journal_is_sealed_and_valid(tmp_path, store):
     a, _victim, j = _apply_one(tmp_path, store)
     data = json.loads(store.path_of(j.id).read_text())
-    assert data["version"] == 2
+    assert data["version"] == 3
     assert data["seal"] == jmod.seal_of(j.id, data["files"], data["actions"])
     assert (store.root / ".seals" / j.id).read_text() == data["seal"] + "\n"
     assert data["files"][0]["target"] == os.path.realpath(a)

@@ -75,7 +75,7 @@ def apply(
     **opts: Any,
 ) -> None:
     """Fix capped, mislabeled or mismatched context windows (default: current dir)."""
-    from ctxfix import apply_ops, pipeline
+    from ctxfix import apply_ops, apply_run, pipeline
     from ctxfix.journal import JournalStore
     from ctxfix.plan import PlanOptions, build_plan, parse_names
 
@@ -128,7 +128,7 @@ def apply(
             sys.exit(1)
     store = JournalStore(journal_dir)
     command = " ".join(["ctxfix apply", *(str(p) for p in paths)])
-    journal = apply_ops.execute(rendered, store, command, timeout=settings.server_timeout)
+    journal = apply_run.execute(rendered, store, command, timeout=settings.server_timeout)
     backups = {(r.get("host"), r["model"]): r.get("backup_model") for r in journal.actions}
     for a in rendered.actions:
         if a.host is not None and a.kind == "replace":

@@ -36,7 +36,10 @@ def history(journal_dir: Path | None) -> None:
             rows.append((jid, "?", "?", "?", f"unreadable: {exc.problem}"))
             continue
         models = ",".join(a.get("model", "?") for a in j.actions) or "-"
-        rows.append((j.id, j.time, str(len(j.files)), models, j.state))
+        state = j.state
+        if state in ("in_progress", "pending"):
+            state = f"interrupted: run `ctxfix rollback {j.id}`"
+        rows.append((j.id, j.time, str(len(j.files)), models, state))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])

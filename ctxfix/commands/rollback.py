@@ -38,7 +38,7 @@ def rollback(
     server_timeout: float,
 ) -> None:
     """Restore the files of an apply and delete the models it created."""
-    from ctxfix import apply_ops
+    from ctxfix import apply_run
     from ctxfix.errors import CtxfixError
     from ctxfix.journal import JournalStore
     from ctxfix.journal import rollback as do_rollback
@@ -67,7 +67,7 @@ def rollback(
         journal = store.load(journal_id)
 
     def undo(action: dict, dry: bool) -> str | None:
-        return apply_ops.undo_action(action, dry, timeout=server_timeout)
+        return apply_run.undo_action(action, dry, timeout=server_timeout)
 
     report = do_rollback(store, journal, dry_run=dry_run, force=force, undo_action=undo)
     if report.already:
@@ -85,4 +85,11 @@ def rollback(
         click.echo(f"{'would undo' if dry_run else 'undid'} model {m}")
     for m in report.models_kept:
         click.echo(f"kept model {m}")
+    if report.retry and not dry_run:
+        click.echo(
+            f"ctxfix: {journal.id} is not fully rolled back (a server did not answer): "
+            f"run `ctxfix rollback {journal.id}` again when it does",
+            err=True,
+        )
+        sys.exit(1)
     click.echo(f"ctxfix: {'dry run of rollback' if dry_run else 'rolled back'} {journal.id}")
