@@ -8,6 +8,7 @@ journal.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,7 +121,11 @@ def describe(rendered: Rendered, *, color: bool = False, base: Path | None = Non
         shown = _display(ch.path, base)
         old = ch.before.decode("utf-8", errors="surrogateescape")
         new = ch.after.decode("utf-8", errors="surrogateescape")
-        parts.append(unified_diff(shown, old.lstrip("\ufeff"), new.lstrip("\ufeff"), color=color))
+        diff = unified_diff(shown, old.lstrip("\ufeff"), new.lstrip("\ufeff"), color=color)
+        real = Path(os.path.realpath(ch.path))
+        if real != Path(ch.path).absolute():  # say where the bytes go
+            diff = f"{shown} is a link: the edit is written to {real}\n" + diff
+        parts.append(diff)
     for a in rendered.actions:
         parts.append(describe_action(a, rendered, base))
     if rendered.unfixed:

@@ -70,6 +70,21 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import os
+
+    from ctxfix.redact import REGISTRY, RedactingStream, register_environment
+
+    REGISTRY.clear()  # one run, one set of secrets (tests call main() many times)
+    register_environment(os.environ)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(out), RedactingStream(err)
+    try:
+        _run(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _run(argv: list[str] | None) -> None:
     from ctxfix.errors import CtxfixError
 
     try:

@@ -21,7 +21,10 @@ SETTINGS_NAMES = (".ctxfix.yaml", ".ctxfix.yml")
 def find_settings_file(starts: Iterable[Path]) -> Path | None:
     """The nearest `.ctxfix.yaml` or pyproject.toml with [tool.ctxfix] above any start."""
     for start in starts:
-        here = start.resolve()
+        try:
+            here = start.resolve()
+        except (RuntimeError, OSError) as exc:  # a symlink loop
+            raise CtxfixError(str(start), f"cannot resolve: {exc}") from None
         if here.is_file():
             here = here.parent
         for d in (here, *here.parents):

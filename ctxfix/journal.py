@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import hashlib
 import json
 import os
@@ -381,7 +382,7 @@ class JournalStore:
             raise CtxfixError(None, f"no apply with id {jid!r} in {self.root}")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError
             raise CtxfixError(str(path), f"unreadable journal: {exc}") from None
         validate_journal(data, path)
         self._check_seal(jid, data, path)
@@ -475,15 +476,18 @@ class JournalStore:
         return now.strftime("%Y%m%dT%H%M%S") + f"-{now.microsecond:06d}-" + secrets.token_hex(3)
 
 
-def validate_journal(data: Any, path: Path) -> None:
-    """Schema check (schemas/journal.schema.json) plus the invariants the schema cannot say."""
+@functools.lru_cache(maxsize=1)
+def _journal_validator() -> Any:
+    """The journal schema's validator, built once per process (history loads many)."""
     import jsonschema
 
     schema_path = Path(__file__).resolve().parent / "schemas" / "journal.schema.json"
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    errors = sorted(
-        jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path)
-    )
+    return jsonschema.Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
+
+
+def validate_journal(data: Any, path: Path) -> None:
+    """Schema check (schemas/journal.schema.json) plus the invariants the schema cannot say."""
+    errors = sorted(_journal_validator().iter_errors(data), key=lambda e: list(e.path))
     if errors:
         e = errors[0]
         key = ".".join(str(p) for p in e.absolute_path) or "(top level)"

@@ -50,7 +50,10 @@ def measure_prefill(host: str, model: str, timeout: float = 300.0) -> float:
     know the model, or reports no usable prompt evaluation.
     """
     import httpx
-    import ollama
+
+    from ctxfix.ollama_client import load as _load_ollama
+
+    ollama = _load_ollama()
 
     client = ollama.Client(host=host, timeout=timeout)
     try:

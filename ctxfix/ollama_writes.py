@@ -78,7 +78,9 @@ def delete_model(url: str, name: str, timeout: float = 30.0) -> None:
 
 def model_digest(host: str, name: str, timeout: float = 10.0) -> str | None:
     """The manifest digest `host` lists for `name` (None when it has no such model)."""
-    import ollama
+    from ctxfix.ollama_client import load as _load_ollama
+
+    ollama = _load_ollama()
 
     from ctxfix.names import canonical
 
@@ -107,7 +109,9 @@ def backup_name(name: str, token: str) -> str:
 
 def copy_model(host: str, source: str, destination: str, timeout: float = 30.0) -> None:
     """`ollama cp SOURCE DESTINATION` on `host` (a byte copy of the manifest)."""
-    import ollama
+    from ctxfix.ollama_client import load as _load_ollama
+
+    ollama = _load_ollama()
 
     client = ollama.Client(host=parse_host(host), timeout=timeout)
     try:

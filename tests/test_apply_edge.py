@@ -437,3 +437,40 @@ def test_dry_run_in_place_says_replace_not_create(demo, capsys) -> None:  # noqa
     assert code == 1
     assert f"replace model {OLD} from {OLD} on {srv.url}" in out
     assert out.splitlines()[-1] == "ctxfix: 2 file(s) to change, 2 model(s) to replace"
+
+
+def test_rollback_last_walks_back_through_applies(demo, capsys) -> None:  # noqa: F811
+    """`rollback --last` is an undo stack: run again, it undoes the apply before."""
+    work, srv = demo
+    code, out, err = run_cli(capsys, "apply", "--yes", *_opts(srv))
+    assert code == 0, err
+    first = _applied_id(out)
+    oc = work / "opencode.json"
+    oc.write_text(
+        f'{{"model": "ollama/{OLD}", "provider": {{"ollama": {{'
+        '"npm": "@ai-sdk/openai-compatible", '
+        '"options": {"baseURL": "http://127.0.0.1:11434/v1"}}}}\n'
+    )
+    added = oc.read_bytes()
+    code, out, err = run_cli(capsys, "apply", "--yes", *_opts(srv))
+    assert code == 0, out + err
+    second = _applied_id(out)
+    code, out, _ = run_cli(capsys, "rollback", "--last")
+    assert code == 0 and f"rolled back {second}" in out and oc.read_bytes() == added
+    code, out, _ = run_cli(capsys, "rollback", "--last")
+    assert code == 0
+    assert f"rolling back the one before: {first}" in out and f"rolled back {first}" in out
+    assert (work / "openclaw.json").read_bytes() == (DEMO / "openclaw.json").read_bytes()
+    code, out, _ = run_cli(capsys, "rollback", "--last")
+    assert code == 0 and "already rolled back; nothing to roll back" in out
+
+
+def test_a_failed_show_after_the_create_leaves_no_model(demo, capsys) -> None:  # noqa: F811
+    work, srv = demo
+    before = tree_hashes(work)
+    srv.set_fault("500", "/api/show", model=NEW, message="boom")
+    code, _out, err = run_cli(capsys, "apply", "--yes", *_opts(srv))
+    assert code == 2 and "nothing was changed" in err, err
+    srv.clear_faults()
+    assert model_digest(srv.url, NEW) is None  # the model it created was deleted
+    assert tree_hashes(work) == before

@@ -198,7 +198,7 @@ def test_delay_longer_than_read_timeout_is_bounded(ollama_double: OllamaDouble) 
     assert elapsed < 2 * 0.3 + 0.5  # at most about two read timeouts, not 4 x 30 s
     assert scan.models == []
     assert len(scan.warnings) == 1
-    assert "(read timeout); skipped the rest of this host" in str(scan.warnings[0])
+    assert "(--server-timeout); skipped the rest of this host" in str(scan.warnings[0])
 
 
 def test_hung_version_endpoint_stops_the_host(ollama_double: OllamaDouble) -> None:
@@ -207,7 +207,7 @@ def test_hung_version_endpoint_stops_the_host(ollama_double: OllamaDouble) -> No
     scan = scan_host(ollama_double.url, read_timeout=0.3)
     assert time.perf_counter() - t < 1.0
     assert scan.models == [] and len(scan.warnings) == 1
-    assert "/api/version: no answer within 0.3 s" in str(scan.warnings[0])
+    assert "/api/version: no complete answer within 0.3 s" in str(scan.warnings[0])
 
 
 def test_version_of_your_choice(ollama_double: OllamaDouble) -> None:

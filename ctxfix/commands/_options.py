@@ -30,7 +30,8 @@ def discovery_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=float,
             default=None,
             metavar="S",
-            help="Read timeout per request (default 10 s; connect 0.5 s).",
+            help="Overall deadline per server: all its requests end within S "
+            "(default 10 s; connect 0.5 s).",
         ),
         click.option(
             "--store",

@@ -141,8 +141,12 @@ def apply(
             click.echo(f"created {a.name} on {a.host}: serves {a.target_ctx:,}")
         else:
             click.echo(apply_ops.describe_action(a, rendered, Path.cwd()), nl=False)
+    from ctxfix.journal import real_target
+
     for ch in rendered.changes:
-        click.echo(f"edited {ch.path}")
+        real = real_target(ch.path)
+        via = "" if real == Path(ch.path).absolute() else f" (a link: written to {real})"
+        click.echo(f"edited {ch.path}{via}")
     for ch in rendered.new_files:
         click.echo(f"wrote {ch.path}")
     click.echo(f"ctxfix: applied {journal.id} (undo: ctxfix rollback {journal.id})")

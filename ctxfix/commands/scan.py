@@ -70,7 +70,12 @@ def scan(
     use_color = _use_color(color, output)
     text = render(fmt, result, color=use_color)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            from ctxfix.errors import CtxfixError
+
+            raise CtxfixError(str(output), f"cannot write: {exc.strerror or exc}") from None
     else:
         click.echo(text, nl=False, color=use_color)
     failing = any(f.severity in ("error", "warning") for f in result.findings)

@@ -9,54 +9,22 @@ replaced by `***` on every line shown: context and changed lines alike.
 from __future__ import annotations
 
 import difflib
-import re
-
-_KEY_VALUE = re.compile(
-    r"""(?P<key>(?P<kq>["']?)(?P<name>[A-Za-z0-9_.$-]+)(?P=kq)\s*[:=]\s*)"""
-    r"""(?P<val>"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|(?![{\[])[^\s,#}\]]+)"""
-)
-_BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{4,}")
-_SECRET_PARTS = (
-    "apikey",
-    "password",
-    "passwd",
-    "secret",
-    "authorization",
-    "bearer",
-    "credential",
-    "accesskey",
-    "privatekey",
-    "clientkey",
-)
 
 _RESET = "\x1b[0m"
 _COLORS = {"+": "\x1b[32m", "-": "\x1b[31m", "@": "\x1b[36m", "h": "\x1b[1m"}
 
 
-def is_secret_key(name: str) -> bool:
-    """True for key names whose values must never be shown (`apiKey`, `GITHUB_TOKEN`).
-
-    Counts like `maxTokens` / `max_tokens` are not secrets: only a name that
-    *ends* in "token" counts, not one containing "tokens".
-    """
-    flat = re.sub(r"[^a-z0-9]", "", name.lower())
-    if flat.endswith("token") or flat in ("key", "auth"):
-        return True
-    return any(part in flat for part in _SECRET_PARTS)
-
-
 def redact_line(line: str) -> str:
-    """`line` with the value of every secret-looking key replaced by `***`."""
+    """`line` with every registered secret and secret-looking value replaced by `***`."""
+    from ctxfix.redact import redact
 
-    def rep(m: re.Match[str]) -> str:
-        if not is_secret_key(m.group("name")):
-            return m.group(0)
-        val = m.group("val")
-        q = val[0] if val[:1] in "\"'" and len(val) > 1 and val[-1] == val[0] else ""
-        return f"{m.group('key')}{q}***{q}"
+    return redact(line)
 
-    line = _KEY_VALUE.sub(rep, line)
-    return _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}***", line)
+
+def is_secret_key(name: str) -> bool:
+    from ctxfix.redact import is_secret_key as shared
+
+    return shared(name)
 
 
 def unified_diff(path: str, old: str, new: str, *, color: bool = False, redact: bool = True) -> str:

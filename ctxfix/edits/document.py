@@ -89,7 +89,10 @@ class Document:
     # -- reading -----------------------------------------------------------
 
     def _reparse(self) -> None:
-        self.data, self._root = self._backend.parse(self.text, str(self.path))
+        try:
+            self.data, self._root = self._backend.parse(self.text, str(self.path))
+        except RecursionError:  # 100,000 nested brackets: a hostile file, not a config
+            raise CtxfixError(str(self.path), "nested too deep to be a config: not read") from None
         self._starts = line_starts_of(self.text)
 
     def _pos(self, offset: int) -> tuple[int, int]:
@@ -309,10 +312,9 @@ def load_document(path: Path, text: str | None = None, fmt: str | None = None) -
     """
     path = Path(path)
     if text is None:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise CtxfixError(str(path), f"cannot read: {exc.strerror or exc}") from None
+        from ctxfix.safe_read import read_bytes
+
+        raw = read_bytes(path)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -323,8 +325,57 @@ def load_document(path: Path, text: str | None = None, fmt: str | None = None) -
         fmt = guess_format(path)
     if fmt not in FORMATS:
         raise CtxfixError(str(path), f"unknown format {fmt!r} (expected one of {FORMATS})")
-    if fmt == "json":
-        from ctxfix.edits.jsonish import flavour
+    if fmt in ("json", "jsonc", "json5") and _nesting(text) > MAX_DEPTH:
+        raise CtxfixError(str(path), "nested too deep to be a config: not read")
+    try:
+        if fmt == "json":
+            from ctxfix.edits.jsonish import flavour
 
-        fmt = flavour(text)
-    return Document(path, text, fmt)
+            fmt = flavour(text)
+        doc = Document(path, text, fmt)
+    except RecursionError:
+        raise CtxfixError(str(path), "nested too deep to be a config: not read") from None
+    register_secrets(doc)
+    return doc
+
+
+TQ, TS = '"' * 3, "'" * 3  # TOML multi-line string quotes
+MAX_DEPTH = 256
+"""Real configs nest a few levels; parsers recurse per level (json-five takes
+seconds to fail on 50,000), so deeper text is refused before it is parsed."""
+_BRACKETS = __import__("re").compile(r"[\[{]|[\]}]|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting outside strings (a linear pre-check)."""
+    depth = deepest = 0
+    for m in _BRACKETS.finditer(text):
+        c = m.group(0)
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                return deepest
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
+def register_secrets(doc: Document) -> None:
+    """Tell the redaction every secret this file holds: parsed, and as written.
+
+    The written form (the value's own span, quotes, escapes and line
+    continuations included) is what a diff shows line by line.
+    """
+    from ctxfix.redact import REGISTRY, secret_values
+
+    for path, value in secret_values(doc.data):
+        REGISTRY.add(value)
+        span = doc.span(path)
+        if span is not None:  # as written, without its quotes (a diff keeps them)
+            raw = doc.text[span[0] : span[1]]
+            for q in (TQ, TS, '"', "'"):
+                if len(raw) >= 2 * len(q) and raw.startswith(q) and raw.endswith(q):
+                    raw = raw[len(q) : -len(q)]
+                    break
+            REGISTRY.add(raw)

@@ -114,6 +114,8 @@ def _convert(v: Any, shift: int, where: str, text: str) -> tuple[Any, Node]:
     if isinstance(v, m.UnaryOp):
         inner, _ = _convert(v.value, shift, where, text)
         value = -inner if v.op == "-" else inner
+        if isinstance(v.value, m.Infinity) and v.op == "-":
+            value = -abs(inner)  # json-five's Infinity under a unary minus is already signed
         style = "hex" if getattr(v.value, "is_hex", False) else _num_style(v.value)
         return value, Node("scalar", start, end, style=style)
     if isinstance(v, m.String):

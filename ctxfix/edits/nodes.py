@@ -37,13 +37,22 @@ class Node:
     merges: list[Node] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    _index: tuple[int, dict[str, Entry]] | None = field(default=None, repr=False, compare=False)
+
     def entry(self, key: str) -> Entry | None:
-        """The entry for `key` written in this mapping (last one wins, as parsers do)."""
-        found = None
-        for e in self.entries:
-            if e.key == key:
-                found = e
-        return found
+        """The entry for `key` written in this mapping (last one wins, as parsers do).
+
+        Indexed (rebuilt when entries were added): a TOML file of 20,000 tables
+        looks keys up once per table, which a scan per lookup made quadratic.
+        """
+        n = len(self.entries)
+        if self._index is None or self._index[0] > n:
+            self._index = (0, {})
+        seen, index = self._index
+        for e in self.entries[seen:]:  # entries are only ever appended
+            index[e.key] = e
+        self._index = (n, index)
+        return index.get(key)
 
 
 @dataclass

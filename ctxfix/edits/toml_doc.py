@@ -71,7 +71,7 @@ class _Scanner:
         if t[s] == '"':
             end = self._basic_end(s)
             self.i = end
-            return json.loads(_json_escapes(t[s:end])), s, end, '"'
+            return json.loads(_json_escapes(t[s:end]), strict=False), s, end, '"'
         if t[s] == "'":
             end = t.index("'", s + 1) + 1
             self.i = end

@@ -54,18 +54,44 @@ def parse(text: str, where: str) -> tuple[Any, Node]:
         raise CtxfixError(where, " ".join(str(exc).split())) from None
     builder = _Builder(text, events)
     roots = builder.stream()
-    if len(roots) == 1:
-        return _plain(docs[0]), roots[0]
-    stream = Node("seq", 0, len(text), style="stream", items=roots)
-    return [_plain(d) for d in docs], stream
+    budget = [MAX_VALUES]
+    try:
+        if len(roots) == 1:
+            return _plain(docs[0], budget), roots[0]
+        stream = Node("seq", 0, len(text), style="stream", items=roots)
+        return [_plain(d, budget) for d in docs], stream
+    except _TooBig:
+        raise CtxfixError(
+            where,
+            f"aliases expand to more than {MAX_VALUES:,} values (a YAML bomb?): not read",
+        ) from None
 
 
-def _plain(v: Any) -> Any:
-    """Safe-loaded data as builtin types (ruamel may return subclasses for some scalars)."""
+MAX_VALUES = 1_000_000
+"""Values a config may expand to through aliases; a 679-byte "billion laughs" is 10^9."""
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _plain(v: Any, budget: list[int] | None = None) -> Any:
+    """Safe-loaded data as builtin types (ruamel may return subclasses for some scalars).
+
+    Aliases are shared objects in the loaded data and become copies here, so
+    the copy is counted against `budget` (a YAML bomb stops at MAX_VALUES).
+    """
+    if budget is not None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _TooBig
     if isinstance(v, dict):
-        return {(_plain(k) if not isinstance(k, str) else k): _plain(x) for k, x in v.items()}
+        return {
+            (_plain(k, budget) if not isinstance(k, str) else k): _plain(x, budget)
+            for k, x in v.items()
+        }
     if isinstance(v, list):
-        return [_plain(x) for x in v]
+        return [_plain(x, budget) for x in v]
     if isinstance(v, bool) or v is None:
         return v
     if isinstance(v, int):

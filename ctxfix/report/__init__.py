@@ -18,5 +18,7 @@ FORMATS = {
 
 
 def render(fmt: str, result, *, color: bool = False) -> str:  # result: pipeline.ScanResult
+    from ctxfix.redact import redact
+
     mod = importlib.import_module(FORMATS[fmt])
-    return mod.render(result, color=color)
+    return redact(mod.render(result, color=color))  # every format, also --output files

@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ctxfix.errors import Warning_
+from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.facts import EnvValue, Location, ServerEnv
 
 VARIABLES = (
@@ -149,10 +149,12 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 def _read_env_file(path: Path, shown: str) -> tuple[dict[str, EnvValue], list[Warning_]]:
     """An EnvironmentFile: KEY=VALUE lines, # or ; comments, optional quotes."""
     out: dict[str, EnvValue] = {}
+    from ctxfix.safe_read import read_text
+
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        return out, [Warning_(shown, f"cannot read EnvironmentFile: {exc.strerror or exc}")]
+        text = read_text(path, errors="replace")
+    except CtxfixError as exc:
+        return out, [Warning_(shown, f"cannot read EnvironmentFile: {exc.problem}")]
     for n, line in _logical_lines(text):
         line = line.strip()
         if not line or "=" not in line:
@@ -194,10 +196,12 @@ def _from_systemd(root: Path) -> tuple[dict[str, EnvValue], list[Warning_]]:
     warnings: list[Warning_] = []
     for path in _unit_files(root):
         shown = str(path)
+        from ctxfix.safe_read import read_text
+
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            warnings.append(Warning_(shown, f"cannot read: {exc.strerror or exc}"))
+            text = read_text(path, errors="replace")
+        except CtxfixError as exc:
+            warnings.append(Warning_(shown, exc.problem))
             continue
         section = ""
         for n, line in _logical_lines(text):
@@ -300,10 +304,12 @@ def _from_compose(
     from ruamel.yaml.error import YAMLError
 
     shown = str(path)
+    from ctxfix.safe_read import read_text
+
     try:
-        doc = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        return {}, [Warning_(shown, f"cannot read: {exc.strerror or exc}")]
+        doc = YAML(typ="rt").load(read_text(path))
+    except CtxfixError as exc:
+        return {}, [Warning_(shown, exc.problem)]
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark is not None else shown

@@ -109,6 +109,8 @@ _NEVER_MATERIALISE = ("tokenizer.ggml.",)
 # Other arrays are materialised as tuples while they stay under this budget
 # (elements counted across nesting levels, and bytes of string elements).
 _MAX_ELEMENTS = 4096
+MAX_BLOCK_COUNT = 65_536  # real models have at most a few hundred layers
+MAX_METADATA_STRINGS = 16_000_000  # a vocabulary and its merges: about 10^6
 _MAX_STRING_BYTES = 1 << 20
 
 _CHUNK = 1 << 20  # read size; the only buffer we ever allocate besides strings we keep
@@ -169,6 +171,7 @@ class _Reader:
         self.end = 0
         self.order = "<"
         self._structs: dict[str, struct.Struct] = {}
+        self.strings = 0  # string values walked, bounded by MAX_METADATA_STRINGS
 
     # -- errors -----------------------------------------------------------------
 
@@ -344,6 +347,12 @@ class _Reader:
         plain loop, which checks every length, up to and including the first
         long string, and the blocks resume after it.
         """
+        self.strings += count
+        if self.strings > MAX_METADATA_STRINGS:  # e.g. a sparse file of empty strings
+            raise self.error(
+                f"more than {MAX_METADATA_STRINGS:,} metadata strings: not a model's GGUF",
+                self.offset,
+            )
         if count >= _FAST_MIN_STRINGS:
             match = _string_block_pattern(self.order == "<").match
             want = _BLOCK * (8 + 255)  # the most bytes a block can span
@@ -436,13 +445,21 @@ def _string_block_pattern(little: bool) -> re.Pattern[bytes]:
 
 def read_metadata(path: Path, *, want_tensors: bool = False) -> GGUFMetadata:
     """Read the header and KV section of a GGUF file (and tensor infos if asked)."""
+    import stat
+
     where = str(path)
     try:
-        with open(path, "rb", buffering=0) as f:
-            size = os.fstat(f.fileno()).st_size
-            return _read(_Reader(f, size, where), want_tensors)
+        # non-blocking open: a FIFO named x.gguf must not hang the scan
+        fd = os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb", buffering=0) as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise CtxfixError(where, "not a regular file (a FIFO or a device): not read")
+            return _read(_Reader(f, st.st_size, where), want_tensors)
     except OSError as e:
         raise CtxfixError(where, f"cannot read GGUF file: {e.strerror or e}") from None
+    except RecursionError:
+        raise CtxfixError(where, "metadata nested too deep: not read") from None
 
 
 def _read(r: _Reader, want_tensors: bool) -> GGUFMetadata:
@@ -598,6 +615,9 @@ def geometry_from_kv(
         return kv.get(f"{arch}.{suffix}")
 
     block_count = _int(get("block_count"))
+    if block_count is not None and not 0 < block_count <= MAX_BLOCK_COUNT:
+        # per-layer tables are built from it: 2^25 layers would take minutes and GBs
+        raise CtxfixError(None, f"{arch}.block_count {block_count:,} is not a model's layer count")
     embedding = _int(get("embedding_length"))
     head_count_raw = get("attention.head_count")
     head_counts = _per_layer(head_count_raw, block_count)

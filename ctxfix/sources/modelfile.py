@@ -601,10 +601,9 @@ def encode(text: str, original: bytes | None = None) -> bytes:
 
 def load(path: Path) -> Modelfile:
     """Read and parse a Modelfile from disk (no newline translation)."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise CtxfixError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    from ctxfix.safe_read import read_bytes
+
+    data = read_bytes(path)
     try:
         text = decode(data)
     except UnicodeDecodeError as exc:

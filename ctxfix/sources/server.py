@@ -58,8 +58,13 @@ def parse_host(value: str | None) -> str:
         port = 80
     elif scheme == "https":
         port = 443
-    split = urllib.parse.urlsplit(f"{scheme}://{hostport}")
-    name = split.hostname or "127.0.0.1"
+    try:
+        split = urllib.parse.urlsplit(f"{scheme}://{hostport}")
+        name = split.hostname or "127.0.0.1"
+    except ValueError as exc:  # `http://[::1` (an unclosed IPv6 bracket)
+        from ctxfix.redact import strip_userinfo
+
+        raise CtxfixError(strip_userinfo(value or ""), f"invalid Ollama host: {exc}") from None
     try:
         port = split.port or port
     except ValueError as exc:
@@ -230,11 +235,24 @@ def geometry_from_model_info(kv: Mapping[str, Any]) -> Geometry | None:
 # --------------------------------------------------------------------------- the client
 
 
-def _client(url: str, read_timeout: float, connect_timeout: float) -> Any:
+def _client(
+    url: str, read_timeout: float, connect_timeout: float, deadline: float | None = None
+) -> Any:
+    """The official client; with `deadline`, the host's whole conversation ends within it."""
     import httpx
-    import ollama
 
-    return ollama.Client(host=url, timeout=httpx.Timeout(read_timeout, connect=connect_timeout))
+    from ctxfix.ollama_client import load as _load_ollama
+
+    ollama = _load_ollama()
+
+    kw: dict[str, Any] = {}
+    if deadline is not None:
+        from ctxfix.deadline import transport
+
+        kw["transport"] = transport(deadline)
+    return ollama.Client(
+        host=url, timeout=httpx.Timeout(read_timeout, connect=connect_timeout), **kw
+    )
 
 
 class _Aborted(Exception):
@@ -244,7 +262,10 @@ class _Aborted(Exception):
 def _describe(exc: BaseException, read_timeout: float, connect_timeout: float) -> tuple[str, bool]:
     """(problem text, host is unusable) for an exception from one request."""
     import httpx
-    import ollama
+
+    from ctxfix.ollama_client import load as _load_ollama
+
+    ollama = _load_ollama()
 
     if isinstance(exc, ollama.ResponseError):
         return f"HTTP {exc.status_code}: {exc.error}", False
@@ -253,7 +274,7 @@ def _describe(exc: BaseException, read_timeout: float, connect_timeout: float) -
     if isinstance(exc, httpx.ConnectTimeout):
         return f"connect timed out after {connect_timeout:g} s", True
     if isinstance(exc, httpx.TimeoutException):
-        return f"no answer within {read_timeout:g} s (read timeout)", True
+        return f"no complete answer within {read_timeout:g} s (--server-timeout)", True
     if isinstance(exc, ValueError):  # json.JSONDecodeError, pydantic ValidationError
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return f"malformed response ({first})", False
@@ -269,7 +290,8 @@ class _HostSession:
         self.url = url
         self.read_timeout = read_timeout
         self.connect_timeout = connect_timeout
-        self.client = _client(url, read_timeout, connect_timeout)
+        # --server-timeout is the overall deadline of this host's conversation
+        self.client = _client(url, read_timeout, connect_timeout, deadline=read_timeout)
         self.aborted = threading.Event()
         self.warnings: list[Warning_] = []
         self._lock = threading.Lock()

@@ -177,12 +177,11 @@ class _RawFloat(float):
 
 def _load_json(path: Path) -> tuple[Any, bytes]:
     """Parse a JSON file; raises CtxfixError naming `path:line:col` and the problem."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CtxfixError(str(path), "missing") from None
-    except OSError as e:
-        raise CtxfixError(str(path), f"cannot read: {e.strerror or e}") from None
+    from ctxfix.safe_read import read_bytes
+
+    if not path.exists() and not path.is_symlink():
+        raise CtxfixError(str(path), "missing")
+    data = read_bytes(path)
     try:
         return json.loads(data, parse_float=_RawFloat), data
     except UnicodeDecodeError:

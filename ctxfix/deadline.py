@@ -1,0 +1,79 @@
+"""An overall deadline for every byte exchanged with one Ollama server.
+
+Why: httpx timeouts are per read, so a server that trickles one byte every
+few seconds (a slowloris, or a wedged proxy) kept a scan running for minutes
+even with `--server-timeout 1`. Every read, write and connect of a host's
+conversation goes through these wrappers around httpcore's network backend,
+each bounded by what is left of the host's deadline; past it, the next
+operation raises a read timeout and the host is reported and skipped. The
+`ollama` client and httpx are used as they are (a transport of our own is
+passed to `ollama.Client`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+class _Stream:
+    def __init__(self, stream: Any, deadline: float) -> None:
+        self._s = stream
+        self._deadline = deadline
+
+    def _left(self, timeout: float | None) -> float:
+        import httpcore
+
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the host's overall deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._s.read(max_bytes, self._left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._s.write(buffer, self._left(timeout))
+
+    def close(self) -> None:
+        self._s.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout=None):
+        return _Stream(
+            self._s.start_tls(ssl_context, server_hostname, self._left(timeout)), self._deadline
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._s.get_extra_info(info)
+
+
+class _Backend:
+    def __init__(self, deadline: float) -> None:
+        import httpcore
+
+        self._b = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def _left(self, timeout: float | None) -> float:
+        return _Stream(None, self._deadline)._left(timeout)
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        s = self._b.connect_tcp(host, port, self._left(timeout), local_address, socket_options)
+        return _Stream(s, self._deadline)
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        return _Stream(
+            self._b.connect_unix_socket(path, self._left(timeout), socket_options), self._deadline
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self._b.sleep(seconds)
+
+
+def transport(seconds: float) -> Any:
+    """An httpx transport whose every operation ends within `seconds` from now."""
+    import httpx
+
+    t = httpx.HTTPTransport()
+    t._pool._network_backend = _Backend(time.monotonic() + seconds)  # httpcore's hook
+    return t

@@ -1,0 +1,170 @@
+"""Never print a secret: one redaction shared by every output.
+
+Why by value: a line-by-line pattern misses a secret that spans lines (a
+JSON5 string continued with `\\`, a TOML `\"\"\"` string, a YAML `>-` block) and
+one under a key it does not know (`X-Auth`, `Cookie`, `openaiKey`). So every
+parsed config registers the values under its secret-like keys, whole and line
+by line, exactly as written in the file and as parsed; every output (reports,
+diffs, warnings, errors, history) is passed through `redact()`, which
+replaces each registered value, strips the userinfo of every URL
+(`http://admin:pw@host` -> `http://***@host`) and, as a last net, hides the
+value of any `secret-key = value` pair on a line.
+
+The registry is per process (a CLI run reads, then prints): `REGISTRY`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+_MIN = 8  # shorter fragments (placeholder keys like "ollama") would mask ordinary text
+
+_SECRET_WORDS = (
+    "apikey",
+    "password",
+    "passwd",
+    "secret",
+    "authorization",
+    "bearer",
+    "credential",
+    "accesskey",
+    "privatekey",
+    "clientkey",
+    "cookie",
+)
+_SECRET_ENDINGS = ("token", "key", "auth", "pass", "cookie")
+
+
+def is_secret_key(name: str) -> bool:
+    """True for key names whose values must never be shown.
+
+    `apiKey`, `openai_key`, `ANTHROPIC_KEY`, `GITHUB_TOKEN`, `X-Auth`, `Cookie`,
+    `password`... Counts like `maxTokens` are not secrets: only a name that
+    *ends* in "token" counts, not one containing "tokens".
+    """
+    flat = re.sub(r"[^a-z0-9]", "", name.lower())
+    if not flat:
+        return False
+    if flat.endswith(_SECRET_ENDINGS):
+        return True
+    return any(word in flat for word in _SECRET_WORDS)
+
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@\"'<>]+@")
+_KEY_VALUE = re.compile(
+    r"""(?P<key>(?P<kq>["']?)(?P<name>[A-Za-z0-9_.$-]+)(?P=kq)\s*[:=]\s*)"""
+    r"""(?P<val>"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|(?![{\[])[^\s,#}\]]+)"""
+)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{4,}")
+
+
+def strip_userinfo(text: str) -> str:
+    """`http://admin:pw@host:11434` -> `http://***@host:11434`, anywhere in `text`."""
+    return _USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+
+
+def _redact_pairs(line: str) -> str:
+    def rep(m: re.Match[str]) -> str:
+        val, name = m.group("val"), m.group("name")
+        # a bare `key` is a report field (a finding's location key), and numbers and
+        # JSON literals are counts and flags (`kv_bytes_per_token: 98304`), not secrets;
+        # parsed configs register their secrets by value whatever the key
+        if (
+            not is_secret_key(name)
+            or name.lower() == "key"
+            or re.fullmatch(r"[-+]?[0-9.]+|null|true|false|None", val)
+        ):
+            return m.group(0)
+        q = val[0] if val[:1] in "\"'" and len(val) > 1 and val[-1] == val[0] else ""
+        return f"{m.group('key')}{q}{MASK}{q}"
+
+    line = _KEY_VALUE.sub(rep, line)
+    return _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", line)
+
+
+class Registry:
+    """The secret values met while reading, as parsed and as written."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._sorted: list[str] | None = None
+
+    def add(self, value: str) -> None:
+        """Register one secret: whole, each of its lines, and its JSON-escaped form."""
+        pieces = [value, *value.splitlines(), json.dumps(value)[1:-1]]
+        for p in pieces:
+            p = p.strip()
+            if len(p) >= _MIN:
+                self._values.add(p)
+                self._sorted = None
+
+    def add_all(self, values: Iterable[str]) -> None:
+        for v in values:
+            self.add(v)
+
+    def add_from_data(self, data: Any) -> None:
+        """Register every string under a secret-like key in parsed data."""
+        for _path, value in secret_values(data):
+            self.add(value)
+
+    def clear(self) -> None:
+        self._values.clear()
+        self._sorted = None
+
+    def __call__(self, text: str) -> str:
+        if self._sorted is None:
+            self._sorted = sorted(self._values, key=len, reverse=True)
+        for v in self._sorted:
+            if v in text:
+                text = text.replace(v, MASK)
+        text = strip_userinfo(text)
+        return "\n".join(_redact_pairs(line) for line in text.split("\n"))
+
+
+def secret_values(data: Any, path: tuple = (), depth: int = 0) -> Iterable[tuple[tuple, str]]:
+    """(path, value) of every string under a secret-like key, however deep."""
+    if depth > 200:
+        return
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(k, str) and is_secret_key(k) and isinstance(v, (str, int, float)):
+                if not isinstance(v, bool):
+                    yield (*path, k), str(v)
+            else:
+                yield from secret_values(v, (*path, k), depth + 1)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from secret_values(v, (*path, i), depth + 1)
+
+
+REGISTRY = Registry()
+
+
+def redact(text: str) -> str:
+    """The one redaction every output goes through."""
+    return REGISTRY(text)
+
+
+class RedactingStream:
+    """A text stream that redacts everything written through it (stdout, stderr)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text) if isinstance(text, str) else text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def register_environment(environ: Any) -> None:
+    """Register the values of secret-like variables (`OPENAI_API_KEY`, `HF_TOKEN`...)."""
+    for k, v in environ.items():
+        if isinstance(v, str) and is_secret_key(k):
+            REGISTRY.add(v)
