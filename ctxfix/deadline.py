@@ -1,4 +1,4 @@
-"""An overall deadline for every byte exchanged with one Ollama server.
+"""An overall deadline (and a size bound) for every byte exchanged with one Ollama server.
 
 Why: httpx timeouts are per read, so a server that trickles one byte every
 few seconds (a slowloris, or a wedged proxy) kept a scan running for minutes
@@ -15,11 +15,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
+MAX_BYTES = 256 * 1024 * 1024
+"""All a host may send in one scan: a list of thousands of models is a few MB;
+a 500 MB answer is not Ollama's (it cost 2.1 GB of memory)."""
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.left = MAX_BYTES
+
 
 class _Stream:
-    def __init__(self, stream: Any, deadline: float) -> None:
+    def __init__(self, stream: Any, deadline: float, budget: _Budget | None = None) -> None:
         self._s = stream
         self._deadline = deadline
+        self._budget = budget or _Budget()
 
     def _left(self, timeout: float | None) -> float:
         import httpcore
@@ -30,7 +40,13 @@ class _Stream:
         return left if timeout is None else min(timeout, left)
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._s.read(max_bytes, self._left(timeout))
+        import httpcore
+
+        data = self._s.read(max_bytes, self._left(timeout))
+        self._budget.left -= len(data)
+        if self._budget.left < 0:
+            raise httpcore.ReadError(f"the server sent more than {MAX_BYTES:,} bytes")
+        return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._s.write(buffer, self._left(timeout))
@@ -53,13 +69,14 @@ class _Backend:
 
         self._b = httpcore.SyncBackend()
         self._deadline = deadline
+        self._budget = _Budget()  # shared by every connection to the host
 
     def _left(self, timeout: float | None) -> float:
         return _Stream(None, self._deadline)._left(timeout)
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         s = self._b.connect_tcp(host, port, self._left(timeout), local_address, socket_options)
-        return _Stream(s, self._deadline)
+        return _Stream(s, self._deadline, self._budget)
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):
         return _Stream(

@@ -214,3 +214,32 @@ def test_conformance_cases_that_broke_the_format_layer(fmt: str, text: str, data
     from ctxfix.edits.document import load_document
 
     assert load_document(Path(f"x.{fmt}"), text=text, fmt=fmt).data == data
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "value", "changed"),
+    [
+        # inserting after a `|+` block would make the block lose its kept newlines
+        ("b: 1\na: |+\n  text\n\n", ("c",), 5, "a"),
+        # an anchored scalar: its alias would silently change too
+        ("base: &b 8192\nx: *b\ny: 1\n", ("base",), 16384, "x"),
+    ],
+    ids=["insert-after-keep-block", "anchored-scalar"],
+)
+def test_yaml_edits_that_would_change_another_value_are_refused(
+    text: str, path: tuple, value: int, changed: str
+) -> None:
+    from ctxfix.edits.document import load_document
+    from ctxfix.errors import CtxfixError
+
+    doc = load_document(Path("c.yaml"), text=text, fmt="yaml")
+    with pytest.raises(CtxfixError, match=f"would also change {changed} "):
+        doc.set(path, value)
+    assert doc.text == text  # left unchanged
+
+
+def test_yaml_comment_after_a_key_then_a_blank_line_reads() -> None:
+    from ctxfix.edits.document import load_document
+
+    doc = load_document(Path("c.yaml"), text="models: # the list\n\n  - name: a\n", fmt="yaml")
+    assert doc.data == {"models": [{"name": "a"}]}

@@ -68,3 +68,36 @@ def test_a_trickling_server_costs_at_most_its_deadline(slowloris: str, tmp_path,
     assert elapsed < 4, f"took {elapsed:.1f} s"
     assert code == 0, out + err
     assert "within 1 s (--server-timeout)" in err
+
+
+def test_a_huge_answer_is_cut_at_the_size_bound(monkeypatch, tmp_path, capsys) -> None:
+    """A server that answers /api/tags with more than the bound: one warning, no 2 GB."""
+    from ctxfix import deadline
+
+    monkeypatch.setattr(deadline, "MAX_BYTES", 64 * 1024)  # the real bound is 256 MiB
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    body = b'{"models": [' + b'{"name": "x"},' * 20000 + b'{"name": "y"}]}'
+
+    def serve() -> None:
+        srv.settimeout(5)
+        for _ in range(8):
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                conn.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    url = f"http://127.0.0.1:{srv.getsockname()[1]}"
+    code, out, err = run_cli(
+        capsys, "scan", "--host", url, "--no-user", "--no-store", str(tmp_path)
+    )
+    srv.close()
+    assert code == 0, out + err
+    assert "more than 65,536 bytes" in err

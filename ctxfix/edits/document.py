@@ -254,8 +254,27 @@ class Document:
             self._reparse()
             raise CtxfixError(where, f"rename to {new_key!r} did not read back; left unchanged")
 
+    def _merged(self, path: KeyPath) -> bool:
+        """Is the value at `path` read through a YAML merge key (`<<`) somewhere on the way?"""
+        node = self._root
+        for part in path:
+            if node.kind == "map" and isinstance(part, str):
+                e = node.entry(part)
+                if e is None:
+                    return bool(node.merges)
+                node = e.value
+            elif (
+                node.kind == "seq"
+                and isinstance(part, int)
+                and -len(node.items) <= part < len(node.items)
+            ):
+                node = node.items[part]
+            else:
+                return False
+        return False
+
     def _splice(self, start: int, end: int, new: str, path: KeyPath, value: Scalar) -> None:
-        old_text = self.text
+        old_text, old_data = self.text, self.data
         self.text = old_text[:start] + new + old_text[end:]
         try:
             self._reparse()
@@ -270,13 +289,53 @@ class Document:
         if not _same(got, value):
             self.text = old_text
             self._reparse()
+            shown = "nothing" if got is _MISSING else repr(got)
             raise CtxfixError(
                 f"{self.path}: {format_key_path(path)}",
-                f"edit did not read back as {value!r} (got {got!r}); left unchanged",
+                f"edit did not read back as {value!r} (got {shown}); left unchanged",
+            )
+        # values reached through a YAML merge key (`<<: *defaults`) follow the anchored
+        # mapping by design; any other change (a `*alias` of an edited scalar, a `|+`
+        # block that took the inserted line) is refused
+        others = [p for p in _changed_paths(old_data, self.data, path) if not self._merged(p)]
+        if others:  # an alias of an anchored value, a `|+` block that took the new line...
+            self.text = old_text
+            self._reparse()
+            listed = ", ".join(format_key_path(p) or "(root)" for p in others[:3])
+            raise CtxfixError(
+                f"{self.path}: {format_key_path(path)}",
+                f"the edit would also change {listed} (an alias or a neighbouring block); "
+                "left unchanged: edit it by hand",
             )
 
 
 _MISSING = object()
+
+
+def _changed_paths(old: Any, new: Any, edited: KeyPath, here: KeyPath = ()) -> list[KeyPath]:
+    """Paths whose values differ between two parses, except the edited one (and the
+    mappings an insert creates on the way to it)."""
+    n = min(len(here), len(edited))
+    if here[:n] == edited[:n] and len(here) >= len(edited):
+        return []  # the edited value itself (or below it)
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[KeyPath] = []
+        for k in dict.fromkeys([*old, *new]):
+            p = (*here, k)
+            if k not in old or k not in new:
+                if edited[: len(p)] != p:  # a key the edit did not create
+                    out.append(p)
+                continue
+            out += _changed_paths(old[k], new[k], edited, p)
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        if len(old) != len(new):
+            return [here]
+        out = []
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            out += _changed_paths(a, b, edited, (*here, i))
+        return out
+    return [] if _same(old, new) else [here]
 
 
 def _same(a: Any, b: Any) -> bool:
