@@ -243,3 +243,19 @@ def test_yaml_comment_after_a_key_then_a_blank_line_reads() -> None:
 
     doc = load_document(Path("c.yaml"), text="models: # the list\n\n  - name: a\n", fmt="yaml")
     assert doc.data == {"models": [{"name": "a"}]}
+
+
+def test_proposed_names_are_valid_ollama_names() -> None:
+    """types/model/name.go: a tag is 1 to 80 characters (an 80-char tag + `-131k` is not)."""
+    from ctxfix.names import name_problem
+
+    assert name_problem("qwen3-coder:30b-262k") is None
+    assert "tag" in name_problem("m:" + "t" * 76 + "-131k")
+    assert name_problem("hf.co/org/repo:Q4_K_M") is None
+
+
+def test_json5_with_cr_only_line_ends_reads() -> None:
+    from ctxfix.edits.document import load_document
+
+    doc = load_document(Path("o.json5"), text="{\r  a: 1, // one\r  b: 2,\r}\r", fmt="json5")
+    assert doc.data == {"a": 1, "b": 2}

@@ -339,3 +339,52 @@ def test_cli_rollback_of_a_redirected_journal_is_one_line_exit_2(tmp_path, store
         assert out == ""
     assert victim.read_bytes() == b"someone else's file\n"
     assert a.read_bytes() == b"fixed\n"
+
+
+def test_journal_and_backups_are_private(tmp_path, store):
+    """Backups of a 0600 file were written 0644 in 0755 directories (issue 11)."""
+    secret = make(tmp_path, "config.json", b'{"apiKey": "sk-1"}', mode=0o600)
+    public = make(tmp_path, "Modelfile", b"FROM x\n", mode=0o644)
+    j = Transaction(store, "x").commit(
+        [
+            FileChange(secret, secret.read_bytes(), b"{}"),
+            FileChange(public, b"FROM x\n", b"FROM y\n"),
+        ]
+    )
+    jdir = store.root / j.id
+    for d in (store.root, jdir, jdir / "backups"):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700, d
+    assert stat.S_IMODE((jdir / "journal.json").stat().st_mode) == 0o600
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (jdir / "backups").iterdir()}
+    assert modes == {"000-config.json": 0o600, "001-Modelfile": 0o600}
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600  # the file itself keeps its mode
+
+
+def test_a_removed_seal_cannot_downgrade_the_journal(tmp_path, store):
+    a = make(tmp_path, "a.txt", b"1")
+    j = Transaction(store, "x").commit([FileChange(a, b"1", b"2")])
+    path = store.path_of(j.id)
+    data = json.loads(path.read_text())
+    del data["seal"]
+    data["version"] = 1  # pretend to be a journal from before seals
+    path.write_text(json.dumps(data))
+    with pytest.raises(CtxfixError, match="seal was removed"):
+        store.load(j.id)
+
+
+def test_a_user_edit_made_while_applying_is_never_overwritten(tmp_path, store):
+    """The last look before each replace: an edit made after the plan (here while the
+    first file is being replaced) stops the apply, which restores what it replaced."""
+    a = make(tmp_path, "a.txt", b"1")
+    b = make(tmp_path, "b.txt", b"2")
+
+    def replace_then_user_edits_b(src, dst):
+        os.replace(src, dst)
+        if str(dst).endswith("a.txt"):
+            b.write_bytes(b"user edit")
+
+    with pytest.raises(CtxfixError, match="changed while applying; not overwritten"):
+        Transaction(store, "x", replace=replace_then_user_edits_b).commit(
+            [FileChange(a, b"1", b"10"), FileChange(b, b"2", b"20")]
+        )
+    assert a.read_bytes() == b"1" and b.read_bytes() == b"user edit"

@@ -66,6 +66,10 @@ def parse(text: str, where: str) -> tuple[Any, Node]:
     body = text[bom:]
     if not body.strip():
         raise CtxfixError(f"{where}:1:1", "empty document")
+    # JSON5 ends a line at CR too; json-five only at LF, so a `//` comment in a
+    # CR-only file swallowed the rest of it. A lone CR becomes LF for parsing
+    # (same length: every span still points into the original text).
+    body = re.sub(r"\r(?!\n)", "\n", body)
     try:
         model = loads(body, loader=ModelLoader())
     except Exception as exc:  # json-five raises JSON5DecodeError and, rarely, others
