@@ -160,6 +160,12 @@ def undo_action(action: dict[str, Any], dry_run: bool, *, timeout: float = 30.0)
             return f"server unreachable ({exc.problem})"
     if status == "started":
         return _undo_started(action, current, saved, dry_run, timeout)
+    if backup and saved is not None and current == action.get("previous_digest"):
+        # an earlier rollback copied the old definition back and stopped before
+        # deleting the copy: finish it
+        if not dry_run:
+            server.delete_model(host, backup, timeout)
+        return None
     if current is None:
         return "no longer on the server"
     if action.get("digest") and current != action["digest"]:
@@ -244,7 +250,7 @@ def execute(
             with _sigterm_interrupts():
                 for i in range(len(intents)):
                     _run_action(store, journal, i, timeout)
-                write_files(store, journal, files, replace=tx._replace)
+                write_files(store, journal, files, replace=tx._replace, mark_failed=False)
                 journal.state = "applied"
                 store.save(journal)
         except (KeyboardInterrupt, Interrupted):
@@ -254,7 +260,16 @@ def execute(
                 f"`ctxfix rollback {journal.id}` to undo what it did",
             ) from None
         except (CtxfixError, OSError) as exc:
-            raise _undo(store, journal, exc, timeout) from None
+            try:
+                with _sigterm_interrupts():
+                    err = _undo(store, journal, exc, timeout)
+            except (KeyboardInterrupt, Interrupted):
+                err = CtxfixError(
+                    None,
+                    f"interrupted while undoing a failed apply: run "
+                    f"`ctxfix rollback {journal.id}` to finish",
+                )
+            raise err from None
     return journal
 
 

@@ -67,6 +67,7 @@ from ctxfix.errors import CtxfixError
 
 JOURNAL_VERSION = 3
 VOLATILE_ACTION_KEYS = frozenset({"digest", "status"})  # progress, not intent: unsealed
+VOLATILE_FILE_KEYS = frozenset({"written"})
 UNRESOLVED = frozenset({"in_progress", "pending"})
 RETRY_REASON = "server unreachable"  # a kept model rollback must try again
 TEMP_SUFFIX = ".ctxfix-tmp"
@@ -193,6 +194,7 @@ def seal_of(
     """
     if version >= 3:
         actions = [{k: v for k, v in a.items() if k not in VOLATILE_ACTION_KEYS} for a in actions]
+        files = [{k: v for k, v in f.items() if k not in VOLATILE_FILE_KEYS} for f in files]
     canon = json.dumps(
         {"id": jid, "files": list(files), "actions": list(actions)},
         sort_keys=True,
@@ -255,8 +257,12 @@ class JournalStore:
         for jid in self.ids():
             try:
                 j = self.load(jid)
-            except CtxfixError:
-                continue
+            except CtxfixError as exc:  # unreadable: it may be an interrupted apply
+                raise CtxfixError(
+                    exc.where,
+                    f"{exc.problem}; apply will not start while it cannot tell whether "
+                    f"this apply finished (remove {self.root / jid} if you are sure)",
+                ) from None
             if j.state in UNRESOLVED:
                 out.append(j)
         return out
@@ -530,8 +536,14 @@ def write_files(
     changes: Sequence[FileChange],
     *,
     replace: Callable[[str | os.PathLike[str], str | os.PathLike[str]], None] = os.replace,
+    mark_failed: bool = True,
 ) -> None:
     """Step 6 of an apply: temp files for all, then re-hash and replace each in turn.
+
+    Each replaced file is recorded (`written`) so a rollback of an interrupted
+    apply knows which files are its own. `mark_failed`: set the journal to
+    `failed` after restoring (a file-only transaction: nothing else to undo);
+    `apply_run` keeps it unresolved until its models are undone too.
 
     A failure writing the temps replaces nothing. A failure between replaces
     restores the files already replaced from their backups and marks the
@@ -564,6 +576,8 @@ def write_files(
                 raise CtxfixError(str(ch.path), "changed while applying; not overwritten")
             replace(tmp, target)
             done.append(i)
+            journal.files[i]["written"] = True
+            store.save(journal)
         for _, target in temps:
             _fsync_dir(target.parent)
     except (OSError, CtxfixError) as exc:
@@ -577,7 +591,10 @@ def write_files(
         for tmp, _ in temps:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-        journal.state = "failed"
+        for i in done:
+            journal.files[i].pop("written", None)
+        if mark_failed:
+            journal.state = "failed"
         with contextlib.suppress(OSError):
             store.save(journal)
         if isinstance(exc, CtxfixError):
@@ -634,6 +651,7 @@ class RollbackReport:
     models_kept: list[str] = field(default_factory=list)  # "name: reason"
     already: bool = False
     retry: bool = False  # a server did not answer: run rollback again
+    left: list[str] = field(default_factory=list)  # files this apply never wrote
 
 
 def rollback(
@@ -653,10 +671,25 @@ def rollback(
     kept (e.g. the model's digest changed since the apply). `locked`: the
     caller already holds the journal lock (apply undoing itself).
     """
+    with contextlib.nullcontext() if locked else store.lock():
+        if not locked:  # decide on what is true now, not on what was read before the lock
+            journal = store.load(journal.id)
+        return _rollback(store, journal, dry_run=dry_run, force=force, undo_action=undo_action)
+
+
+def _rollback(
+    store: JournalStore,
+    journal: Journal,
+    *,
+    dry_run: bool,
+    force: bool,
+    undo_action: Callable[[dict[str, Any], bool], str | None] | None,
+) -> RollbackReport:
     report = RollbackReport()
     if journal.state == "rolled_back":
         report.already = True
         return report
+    interrupted = journal.state in UNRESOLVED or journal.state == "failed"
     jpath = store.path_of(journal.id)
     jdir = jpath.parent
     if force and journal.seal is None:
@@ -701,40 +734,42 @@ def rollback(
             continue
         if current == f["sha256_before"]:
             continue  # already the original (e.g. a failed apply that was restored)
+        if current != f["sha256_after"] and interrupted and not f.get("written"):
+            report.left.append(f"{target}: never written by this apply; left as it is")
+            continue
         if current != f["sha256_after"] and not force:
             report.refused.append(f"{target}: changed since the apply (use --force to overwrite)")
             continue
         plan.append((target, original, f["mode"]))
     if report.refused and not force:
         return report
-    with contextlib.nullcontext() if locked else store.lock():
+    if not dry_run:
+        store.clean_leftovers([Path(f["path"]) for f in journal.files])
+    for target, original, mode in plan:
         if not dry_run:
-            store.clean_leftovers([Path(f["path"]) for f in journal.files])
-        for target, original, mode in plan:
-            if not dry_run:
-                if original is None:
-                    real_target(target).unlink()
-                else:  # through the link, to the target checked above
-                    atomic_write(target, original, mode=mode)
-            report.restored.append(str(target))
-        for action in reversed(journal.actions):
-            if undo_action is None:
-                continue
-            why = undo_action(action, dry_run)
-            label = action.get("model", "?")
-            if why == "":
-                continue  # never started: nothing of it to undo
-            if why is None:
-                report.models_deleted.append(label)
-            else:
-                report.models_kept.append(f"{label}: {why}")
-                if why.startswith(RETRY_REASON):
-                    report.retry = True
-        if not dry_run:
-            if report.retry:  # not done: stays unresolved, and rollback can be run again
-                journal.state = "in_progress"
-            else:
-                journal.state = "rolled_back"
-                journal.rolled_back_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-            store.save(journal)
+            if original is None:
+                real_target(target).unlink()
+            else:  # through the link, to the target checked above
+                atomic_write(target, original, mode=mode)
+        report.restored.append(str(target))
+    for action in reversed(journal.actions):
+        if undo_action is None:
+            continue
+        why = undo_action(action, dry_run)
+        label = action.get("model", "?")
+        if why == "":
+            continue  # never started: nothing of it to undo
+        if why is None:
+            report.models_deleted.append(label)
+        else:
+            report.models_kept.append(f"{label}: {why}")
+            if why.startswith(RETRY_REASON):
+                report.retry = True
+    if not dry_run:
+        if report.retry:  # not done: stays unresolved, and rollback can be run again
+            journal.state = "in_progress"
+        else:
+            journal.state = "rolled_back"
+            journal.rolled_back_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        store.save(journal)
     return report

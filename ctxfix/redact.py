@@ -131,14 +131,35 @@ def secret_values(data: Any, path: tuple = (), depth: int = 0) -> Iterable[tuple
         return
     if isinstance(data, dict):
         for k, v in data.items():
-            if isinstance(k, str) and is_secret_key(k) and isinstance(v, (str, int, float)):
-                if not isinstance(v, bool):
-                    yield (*path, k), str(v)
+            if isinstance(k, str) and is_secret_key(k):
+                yield from _all_scalars(v, (*path, k), depth + 1)
             else:
                 yield from secret_values(v, (*path, k), depth + 1)
     elif isinstance(data, list):
         for i, v in enumerate(data):
             yield from secret_values(v, (*path, i), depth + 1)
+
+
+def _all_scalars(data: Any, path: tuple, depth: int) -> Iterable[tuple[tuple, str]]:
+    """Everything under a secret key, lists and mappings included (`X-Api-Keys: [...]`)."""
+    if depth > 200 or isinstance(data, bool) or data is None:
+        return
+    if isinstance(data, (str, int, float)):
+        yield path, str(data)
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            yield from _all_scalars(v, (*path, k), depth + 1)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _all_scalars(v, (*path, i), depth + 1)
+
+
+def register_text_pairs(text: str) -> None:
+    """Register `secret-key: value` pairs found in raw text (a file that does not parse:
+    its parser's error message may quote them)."""
+    for m in _KEY_VALUE.finditer(text):
+        if is_secret_key(m.group("name")):
+            REGISTRY.add(m.group("val").strip("\"'"))
 
 
 REGISTRY = Registry()

@@ -474,3 +474,30 @@ def test_a_failed_show_after_the_create_leaves_no_model(demo, capsys) -> None:  
     srv.clear_faults()
     assert model_digest(srv.url, NEW) is None  # the model it created was deleted
     assert tree_hashes(work) == before
+
+
+def test_a_user_edit_during_apply_is_kept_and_the_apply_undoes_itself(
+    demo,  # noqa: F811
+    capsys,
+    monkeypatch,
+) -> None:
+    """The edited file was never written by the apply: rollback leaves it, undoes the rest."""
+    work, srv = demo
+
+    def replace_then_user_edits(src, dst) -> None:
+        os.replace(src, dst)
+        if Path(dst).name == "Modelfile":
+            with open(work / "openclaw.json", "a") as fh:
+                fh.write("// my edit\n")
+
+    monkeypatch.setattr(
+        jmod.Transaction.__init__, "__kwdefaults__", {"replace": replace_then_user_edits}
+    )
+    code, _out, err = run_cli(capsys, "apply", "--yes", *_opts(srv))
+    assert code == 2 and "changed while applying" in err and "nothing was changed" in err, err
+    assert (work / "openclaw.json").read_text().endswith("// my edit\n")
+    assert (work / "Modelfile").read_bytes() == (DEMO / "Modelfile").read_bytes()
+    assert model_digest(srv.url, NEW) is None
+    monkeypatch.setattr(jmod.Transaction.__init__, "__kwdefaults__", {"replace": os.replace})
+    code, _out, err = run_cli(capsys, "apply", "--dry-run", *_opts(srv))
+    assert code == 1, err  # nothing left unresolved: the next apply plans normally

@@ -259,3 +259,59 @@ def test_json5_with_cr_only_line_ends_reads() -> None:
 
     doc = load_document(Path("o.json5"), text="{\r  a: 1, // one\r  b: 2,\r}\r", fmt="json5")
     assert doc.data == {"a": 1, "b": 2}
+
+
+def _gguf_with_one_array(tmp_path: Path, body: bytes) -> Path:
+    """A GGUF v3 header with one KV `x` whose value is the array `body` (type 9)."""
+    import struct
+
+    p = tmp_path / "hostile.gguf"
+    key = b"x"
+    p.write_bytes(
+        b"GGUF"
+        + struct.pack("<IQQ", 3, 0, 1)
+        + struct.pack("<Q", len(key))
+        + key
+        + struct.pack("<I", 9)
+        + body
+    )
+    return p
+
+
+def test_a_gguf_of_deeply_nested_arrays_is_refused(tmp_path: Path, capsys) -> None:
+    """24 KB of arrays inside arrays raised RecursionError and aborted the scan."""
+    import struct
+
+    body = struct.pack("<IQ", 9, 1) * 2000 + struct.pack("<IQ", 4, 0)
+    p = _gguf_with_one_array(tmp_path, body)
+    code, _out, err = run_cli(capsys, "estimate", str(p))
+    assert code == 2 and "hostile.gguf" in _one_error(err)
+
+
+def test_a_gguf_of_millions_of_empty_strings_stops_at_the_bound(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A sparse file of empty strings took 76 s per GiB; the count is bounded."""
+    import struct
+
+    from ctxfix.sources import gguf
+
+    monkeypatch.setattr(gguf, "MAX_METADATA_STRINGS", 1000)  # the real bound is 16 million
+    body = struct.pack("<IQ", 8, 5000) + struct.pack("<Q", 0) * 5000
+    p = _gguf_with_one_array(tmp_path, body)
+    code, _out, err = run_cli(capsys, "estimate", str(p))
+    assert code == 2 and "metadata strings" in _one_error(err)
+
+
+def test_leftovers_of_a_crash_are_cleaned_by_the_next_apply(tmp_path: Path, monkeypatch, capsys):
+    work = tmp_path / "repo"
+    work.mkdir()
+    (work / "Modelfile").write_text("FROM qwen3-coder:30b\nPARAMETER num_ctx 131072\n")
+    tmp = work / ".Modelfile.abc123.ctxfix-tmp"
+    tmp.write_text("half written")
+    orphan = tmp_path / "state" / "journal" / "20260101T000000-000000-abcdef" / "backups"
+    orphan.mkdir(parents=True)
+    monkeypatch.setenv("CTXFIX_STATE_DIR", str(tmp_path / "state"))
+    code, _out, err = run_cli(capsys, "apply", "--yes", *OFFLINE, str(work))
+    assert code == 0, err
+    assert not tmp.exists() and not orphan.parent.exists()

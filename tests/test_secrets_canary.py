@@ -33,6 +33,7 @@ def _plant(path: Path, n: int) -> None:
         extra = (
             f'\n  "X-Auth": "{c}-xauth-0001",\n  "Cookie": "session={c}-cookie-0001",\n'
             f'  "openaiKey": "{c}-openaikey-01",\n'
+            f'  "X-Api-Keys": ["{c}-in-a-list-01"],\n'
         )
         if "openclaw" in path.name:  # JSON5: a string continued over two lines
             extra += f'  apiTokenLong: "{c}-line-one-aaaa\\\n{c}-line-two-bbbb",\n'
@@ -119,3 +120,29 @@ def test_no_output_and_no_written_file_shows_a_secret(
             continue
         assert not _leaks(p.read_text(encoding="utf-8", errors="replace")), p
     assert {p: p.read_bytes() for p in configs} == originals  # rollback restored them
+
+
+def test_a_config_that_does_not_parse_does_not_leak_through_the_error(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """ruamel's duplicate-key error quotes both values; the warning must not."""
+    cfg = tmp_path / "repo" / "config.yaml"
+    cfg.parent.mkdir()
+    cfg.write_text(
+        "models:\n  - provider: ollama\n    model: qwen3:8b\n"
+        f"    apiKey: {CANARY}-first-value\n    apiKey: {CANARY}-second-value\n"
+    )
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for fmt in ("text", "json"):
+        _code, out, err = run_cli(
+            capsys,
+            "scan",
+            "--no-server",
+            "--no-user",
+            "--no-store",
+            "--format",
+            fmt,
+            str(cfg.parent),
+        )
+        assert "duplicate key" in err  # the warning is there, without the values
+        assert _leaks(out + err) == []

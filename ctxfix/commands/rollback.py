@@ -85,6 +85,8 @@ def rollback(
         click.echo(f"{'would undo' if dry_run else 'undid'} model {m}")
     for m in report.models_kept:
         click.echo(f"kept model {m}")
+    for f in report.left:
+        click.echo(f"left {f}")
     if report.retry and not dry_run:
         click.echo(
             f"ctxfix: {journal.id} is not fully rolled back (a server did not answer): "

@@ -394,6 +394,13 @@ def load_document(path: Path, text: str | None = None, fmt: str | None = None) -
         doc = Document(path, text, fmt)
     except RecursionError:
         raise CtxfixError(str(path), "nested too deep to be a config: not read") from None
+    except CtxfixError:
+        # a parser's message may quote values (ruamel's duplicate-key error quotes
+        # both): register what looks secret before the message is printed
+        from ctxfix.redact import register_text_pairs
+
+        register_text_pairs(text)
+        raise
     register_secrets(doc)
     return doc
 

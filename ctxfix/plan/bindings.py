@@ -126,7 +126,9 @@ def _plan_one(ctx: PlanContext, rb: ResolvedBinding, fixed: Mapping[str, Fixed])
     rename_to = _rename_target(ctx, rb, fx)
     # an agent that sends num_ctx on the native API is served that value (resolve)
     sends = b.api == "native" and b.num_ctx is not None
-    num_ctx_ok = sends and Slot.NUM_CTX in paths and _allows(ctx, "CTX201", rb, "num_ctx")
+    # raising a sent num_ctx fixes CTX202, lowering it CTX201: the same gate scan uses
+    nc_code = "CTX201" if sends and model_target and b.num_ctx.value > model_target else "CTX202"  # type: ignore[union-attr]
+    num_ctx_ok = sends and Slot.NUM_CTX in paths and _allows(ctx, nc_code, rb, "num_ctx")
     served_now = rb.served_ctx.value if rb.served_ctx else None
     repointed = rename_to is not None or (fx is not None and fx.available and ctx.opts.in_place)
     native = m.native_ctx.value if m.native_ctx else None

@@ -203,10 +203,21 @@ def _fix_one(
         return None
     servers = [x for x in copies if x.definition.origin == "server"]
     hosts: list[str | None] = [x.definition.host for x in servers] or [None]
+    taken = [a for h in hosts if (a := actions.get((h, canonical(new_name))))]
+    if taken and canonical(taken[0].parent) != cname:
+        # another model's fix already creates this name: agents of this one must not
+        # be repointed to a definition built from a different model
+        _leave_all(
+            ctx,
+            subjects,
+            f"its new name {new_name} is already the fix of {taken[0].parent}; "
+            "pass --name OLD=NEW to give it its own",
+        )
+        return None
     for host in hosts:
         key = (host, canonical(new_name))
         if key in actions:
-            continue  # another stale model already leads here (a used one wins)
+            continue
         prev = dict(m.definition.params) if kind == "replace" else None
         if prev is not None and m.definition.num_ctx is not None:
             prev["num_ctx"] = m.definition.num_ctx.value

@@ -210,3 +210,23 @@ def test_opencode_moves_its_model_entry_to_the_new_name(
     )
     code, out, err = run_cli(capsys, "scan", *_opts(server, "oc"))
     assert "CTX202 [warning]" not in out, out
+
+
+def test_a_hidden_code_is_not_fixed_and_a_selected_one_is(
+    server: OllamaDouble, tmp_path: Path, capsys
+) -> None:
+    """Raising a sent num_ctx fixes CTX202: `--ignore CTX202` leaves it, `--select` fixes it."""
+    work = tmp_path / "repo"
+    work.mkdir()
+    (work / ".aider.conf.yml").write_text("model: ollama_chat/llama3.1:8b\n", encoding="utf-8")
+    (work / ".aider.model.settings.yml").write_text(
+        "- name: ollama_chat/llama3.1:8b\n  extra_params:\n    num_ctx: 8192\n", encoding="utf-8"
+    )
+    _code, out, _err = run_cli(
+        capsys, "apply", "--dry-run", "--ignore", "CTX202", *_opts(server, "repo")
+    )
+    assert "num_ctx: 8192" not in out and "ctxfix: nothing to change" in out, out
+    _code, out, _err = run_cli(
+        capsys, "apply", "--dry-run", "--select", "CTX202", *_opts(server, "repo")
+    )
+    assert "+    num_ctx: 131072" in out, out

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from geometries import QWEN3_CODER as QWEN
+
 from ctxfix.errors import Warning_
 from ctxfix.facts import (
     AgentBinding,
-    Geometry,
     Location,
     ModelDef,
     ServerEnv,
@@ -24,16 +25,6 @@ from ctxfix.settings import Settings
 
 GIB = 1024**3
 HOST = "http://127.0.0.1:11434"
-QWEN = Geometry(
-    arch="qwen3moe",
-    context_length=262144,
-    block_count=48,
-    embedding_length=2048,
-    head_count=32,
-    head_count_kv=(4,) * 48,
-    key_length=128,
-    value_length=128,
-)
 
 
 def served(name: str, num_ctx: int | None) -> ModelDef:
@@ -136,3 +127,19 @@ def test_a_binding_to_an_unscanned_host_is_left_with_the_reason() -> None:
     s = scan([served("qwen3-coder:30b-v-128k", 131072)], [b])
     plan = build_plan(s)
     assert not [e for e in plan.edits if e.file == "config.json"]
+
+
+def test_two_models_that_map_to_one_new_name_do_not_share_a_definition() -> None:
+    """`30b` and `30b-v-128k` both become `30b-262k`: one is fixed, the other says why."""
+    s = scan(
+        [served("qwen3-coder:30b", None), served("qwen3-coder:30b-v-128k", 131072)],
+        [
+            continue_binding("qwen3-coder:30b", 131072),
+            replace(continue_binding("qwen3-coder:30b-v-128k", 131072), file="other.json"),
+        ],
+    )
+    plan = build_plan(s)
+    (a,) = plan.actions
+    renamed = {e.file for e in plan.edits if e.creates == a.name}
+    assert renamed == {"config.json" if a.parent == "qwen3-coder:30b" else "other.json"}
+    assert any("already the fix of" in u.reason for u in plan.unfixed)

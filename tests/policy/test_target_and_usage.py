@@ -6,8 +6,10 @@ policy sees real served/native contexts with their sources.
 
 from __future__ import annotations
 
+from geometries import QWEN3_CODER as QWEN
+
 from ctxfix.errors import Warning_
-from ctxfix.facts import AgentBinding, Geometry, Location, ModelDef, ServerEnv, Sourced
+from ctxfix.facts import AgentBinding, Location, ModelDef, ServerEnv, Sourced
 from ctxfix.policy.target import TargetReason, target_for
 from ctxfix.policy.timeout import needed_timeout_s, too_short, window_of
 from ctxfix.policy.usage import Role, successor_name, usage
@@ -15,16 +17,6 @@ from ctxfix.resolve import resolve
 from ctxfix.settings import Settings
 
 GIB = 1024**3
-QWEN = Geometry(
-    arch="qwen3moe",
-    context_length=262144,
-    block_count=48,
-    embedding_length=2048,
-    head_count=32,
-    head_count_kv=(4,) * 48,
-    key_length=128,
-    value_length=128,
-)
 
 
 def stored(name: str, num_ctx: int | None) -> ModelDef:

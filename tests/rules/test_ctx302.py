@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from ctxfix.facts import EnvValue, Geometry, Location, ModelDef, ServerEnv, Sourced
+from geometries import QWEN3_CODER
+
+from ctxfix.facts import EnvValue, Location, ModelDef, ServerEnv, Sourced
 from ctxfix.rules import context_exceeds_memory as ctx302
 from ctxfix.settings import Settings
 from ctxfix.world import ResolvedModel, World
 
 GIB = 1024**3
 WEIGHTS = 18_600_000_000
-QWEN3_CODER = Geometry(
-    arch="qwen3moe",
-    context_length=262144,
-    block_count=48,
-    embedding_length=2048,
-    head_count=32,
-    head_count_kv=(4,) * 48,
-    key_length=128,
-    value_length=128,
-)
 
 
 def model(num_ctx: int | None, *, weights: int | None = WEIGHTS) -> ResolvedModel:
