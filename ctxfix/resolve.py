@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ctxfix.errors import Warning_
 from ctxfix.facts import AgentBinding, Geometry, ModelDef, ServerEnv, ServerInfo, Sourced
@@ -81,6 +81,7 @@ class Resolver:
         self.settings = settings
         self.warnings: list[Warning_] = []
         self._hinted: set[str] = set()
+        self._warned_env: set[Any] = set()
 
     # ---- server facts ------------------------------------------------
     def version_for(self, d: ModelDef) -> tuple[str | None, int | None]:
@@ -242,7 +243,16 @@ class Resolver:
             env = self.env.get("OLLAMA_CONTEXT_LENGTH")
             if d.host and not is_local(d.host):
                 env = None
-            env_val = _int_or_none(env.value) if env else None
+            env_val = None
+            if env is not None:
+                from ctxfix.policy.envconfig import uint
+
+                env_val, problem = uint(env.value, 0)  # 0: not set (the default applies)
+                if problem and env.location not in self._warned_env:
+                    self._warned_env.add(env.location)
+                    self.warnings.append(
+                        Warning_(str(env.location), f"OLLAMA_CONTEXT_LENGTH: {problem}")
+                    )
             if env is not None and env_val and supports_context_env(version):
                 served = Sourced(
                     env_val, "env", env.location, note=f"OLLAMA_CONTEXT_LENGTH={env.value}"
@@ -395,13 +405,6 @@ def _label_source_name(d: ModelDef) -> str | None:
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return None
-
-
-def _int_or_none(v: str) -> int | None:
-    try:
-        return int(v.strip())
-    except ValueError:
-        return None
 
 
 def merge_views(defs: Sequence[ModelDef], warnings: list[Warning_]) -> list[ModelDef]:

@@ -10,8 +10,8 @@ here, once, from the same inputs everywhere:
   else f16 (a quantised type needs flash attention; without it llama.cpp
   keeps f16, see `ctxfix.memory.effective_cache_type`);
 - flash attention: `--flash-attention`, else `OLLAMA_FLASH_ATTENTION`
-  (parsed like Go's `strconv.ParseBool`, which `envconfig.Bool` uses in
-  github:ollama/ollama envconfig/config.go), else unknown.
+  (read as `envconfig.BoolWithDefault` does: `ctxfix.policy.envconfig`),
+  else unknown.
 
 The arithmetic itself is `ctxfix.memory` (llama.cpp's KV and compute sizes).
 """
@@ -23,29 +23,18 @@ from dataclasses import dataclass
 
 from ctxfix.facts import Geometry
 from ctxfix.memory import MemoryEstimate, estimate_total, max_fitting_ctx
-
-_TRUE = frozenset({"1", "t", "true", "y", "yes", "on"})
-_FALSE = frozenset({"0", "f", "false", "n", "no", "off"})
+from ctxfix.policy.envconfig import bool_with_default, uint, var
 
 
 def parse_bool(value: str | None) -> bool | None:
-    """OLLAMA_FLASH_ATTENTION and friends: True/False, None when unset or unreadable."""
-    if value is None:
-        return None
-    v = value.strip().strip("'\"").lower()
-    if v in _TRUE:
-        return True
-    if v in _FALSE:
-        return False
-    return None
+    """OLLAMA_FLASH_ATTENTION as the server reads it; None when unset (unknown)."""
+    return bool_with_default(value, None)
 
 
 def parse_uint(value: str | None) -> int | None:
-    """An unsigned setting as `strconv.ParseUint` reads it (digits only), else None."""
-    if value is None:
-        return None
-    v = value.strip().strip("'\"").strip()
-    return int(v) if v.isascii() and v.isdigit() else None
+    """An unsigned setting as `envconfig.Uint` reads it; None when unset or invalid."""
+    n, problem = uint(value, 0)
+    return None if problem or not var(value) else n
 
 
 @dataclass(frozen=True)

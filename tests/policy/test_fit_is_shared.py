@@ -50,9 +50,11 @@ def test_estimate_and_scan_agree(env, monkeypatch, tmp_path: Path, capsys) -> No
 
 
 def test_env_values_parse_like_ollama() -> None:
-    assert parse_bool("1") is True and parse_bool("false") is False and parse_bool("x") is None
-    assert parse_uint("8192") == 8192
+    assert parse_bool("1") is True and parse_bool("false") is False and parse_bool(None) is None
+    assert parse_bool("off") is True  # envconfig.BoolWithDefault: unparsable counts as true
+    assert parse_uint("8192") == 8192 and parse_uint(" '8192' ") == 8192
     assert parse_uint("-1") is None and parse_uint("+8192") is None and parse_uint("8_192") is None
+    assert parse_uint("' 8192 '") is None  # inner spaces survive envconfig.Var
     cfg = server_memory_config(
         {"OLLAMA_KV_CACHE_TYPE": "q8_0", "OLLAMA_NUM_PARALLEL": "4"}, parallel=None
     )
