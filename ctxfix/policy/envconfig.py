@@ -41,3 +41,80 @@ def bool_with_default(value: str | None, default: bool | None) -> bool | None:
         return default
     # ParseBool's true values, and (as the server does) anything it cannot parse, are true
     return s not in _FALSE
+
+
+def _split_host_port(hp: str) -> tuple[str, str]:
+    """Go's `net.SplitHostPort` (ValueError where it returns an error)."""
+    if hp.startswith("["):
+        end = hp.find("]")
+        if end < 0 or not hp[end + 1 :].startswith(":"):
+            raise ValueError("missing port")
+        host, port = hp[1:end], hp[end + 2 :]
+    else:
+        i = hp.rfind(":")
+        if i < 0:
+            raise ValueError("missing port")
+        host, port = hp[:i], hp[i + 1 :]
+        if ":" in host:
+            raise ValueError("too many colons")
+    if any(c in port for c in "[]") or any(c in host for c in "[]"):
+        raise ValueError("unexpected bracket")
+    return host, port
+
+
+def _parse_ip(text: str) -> str | None:
+    """Go's `net.ParseIP(...).String()`, or None when it is not an address."""
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+def host(value: str | None) -> str:
+    """`envconfig.Host()` for an OLLAMA_HOST value, as the URL string Go prints.
+
+    `1.2.3.4` -> `http://1.2.3.4:11434`; `::1` -> `http://[::1]:11434`;
+    `https://x/ollama` -> `https://x:443/ollama`; `ollama.com` ->
+    `https://ollama.com:443`; a port out of range -> the default port. It
+    never fails: whatever the value, the server and the Go CLI use some URL.
+    """
+    s = var(value).strip(_GO_SPACE)
+    default_port = "11434"
+    scheme, sep, hostport = s.partition("://")
+    if not sep:
+        scheme, hostport = "http", s
+        if s == "ollama.com":
+            scheme, hostport = "https", "ollama.com:443"
+    elif scheme == "http":
+        default_port = "80"
+    elif scheme == "https":
+        default_port = "443"
+    hostport, _, path = hostport.partition("/")
+    try:
+        name, port = _split_host_port(hostport)
+    except ValueError:
+        name, port = "127.0.0.1", default_port
+        ip = _parse_ip(hostport.strip("[]"))
+        if ip is not None:
+            name = ip
+        elif hostport:
+            name = hostport
+    try:
+        n = int(port, 10) if port.lstrip("+-").isdigit() else None
+    except ValueError:
+        n = None
+    if n is None or not 0 <= n <= 65535 or port.startswith("+"):
+        port = default_port
+    shown = f"[{name}]" if ":" in name else name
+    url = f"{scheme}://{shown}:{port}"
+    return f"{url}/{path}" if path else url
+
+
+def connectable(url: str) -> str:
+    """The URL to dial: an empty host (`http://:1234`) is this machine, as Go dials it."""
+    scheme, sep, rest = url.partition("://")
+    if sep and rest.startswith(":"):
+        return f"{scheme}://127.0.0.1{rest}"
+    return url
