@@ -15,6 +15,14 @@ Checked against upstream ollama/ollama:
   (sum of GPU total memory minus `OLLAMA_GPU_OVERHEAD`):
   `>= 47 GiB -> 262144`, `>= 23 GiB -> 32768`, else `4096` ("slightly lower
   thresholds (47/23 GiB vs. 48/24 GiB) to account for small differences").
+- From 0.30.0 (llama-server for every GGUF model, #16031) that default is an
+  *automatic* context (`server/routes.go usesAutomaticNumCtx`: no num_ctx in
+  the request or the model and no `OLLAMA_CONTEXT_LENGTH`), and a load that
+  runs out of memory steps it down once (`server/sched.go
+  reduceAutoNumCtxForLoadOOM`, `nextLowerAutoNumCtx`: above 32,768 -> 32,768,
+  above 4,096 -> 4,096). `/api/ps` is the truth once the model is loaded.
+- `OLLAMA_GPU_OVERHEAD` is subtracted per GPU before the tier is picked
+  (`totalVRAM += gpu.TotalMemory - envconfig.GpuOverhead()`).
 - `OLLAMA_CONTEXT_LENGTH` (0.5.13+) replaces that default; it is applied
   before the model's params and the request options, which override it
   (`modelOptions`: defaults, then model options, then request options).
@@ -33,6 +41,7 @@ _V_DEFAULT_4096 = (0, 6, 7)
 _V_CLAMP = (0, 9, 3)
 _V_PARALLEL_1 = (0, 10, 0)
 _V_VRAM_TIERS = (0, 15, 5)
+_V_AUTO_STEP_DOWN = (0, 30, 0)
 
 _VERSION_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -56,7 +65,18 @@ def _fmt_gib(n: int) -> str:
     return f"{n / GIB:.1f} GiB"
 
 
-def default_num_ctx(version: str | None, vram_bytes: int | None) -> Sourced[int]:
+def next_lower_auto_num_ctx(num_ctx: int) -> int | None:
+    """`nextLowerAutoNumCtx` (server/sched.go): the one step down after an OOM load."""
+    if num_ctx > 32768:
+        return 32768
+    if num_ctx > 4096:
+        return 4096
+    return None
+
+
+def default_num_ctx(
+    version: str | None, vram_bytes: int | None, gpu_overhead: int = 0, gpus: int = 1
+) -> Sourced[int]:
     """The num_ctx a server of `version` uses when neither request, model nor env sets it.
 
     `note` says which rule applied, and says so plainly when the version or
@@ -81,17 +101,24 @@ def default_num_ctx(version: str | None, vram_bytes: int | None) -> Sourced[int]
             note=f"Ollama {version} picks the default from VRAM (0.15.5+); VRAM unknown: "
             "assumed the lowest tier, 4096 (>= 23 GiB serves 32768, >= 47 GiB 262144)",
         )
+    overhead = ""
+    if gpu_overhead:
+        vram_bytes = max(0, vram_bytes - gpu_overhead * max(1, gpus))
+        overhead = " after OLLAMA_GPU_OVERHEAD"
     if vram_bytes >= 47 * GIB:
         value, tier = 262144, ">= 47 GiB"
     elif vram_bytes >= 23 * GIB:
         value, tier = 32768, ">= 23 GiB"
     else:
         value, tier = 4096, "< 23 GiB"
-    return Sourced(
-        value,
-        "default",
-        note=f"Ollama {version} VRAM tier: {_fmt_gib(vram_bytes)} VRAM {tier} -> {value}",
-    )
+    note = f"Ollama {version} VRAM tier: {_fmt_gib(vram_bytes)} VRAM{overhead} {tier} -> {value}"
+    if v >= _V_AUTO_STEP_DOWN:
+        lower = next_lower_auto_num_ctx(value)
+        note = f"Ollama {version} automatic context: {_fmt_gib(vram_bytes)} VRAM{overhead} {tier}"
+        note += f" -> {value:,}"
+        if lower:
+            note += f", or {lower:,} if the load runs out of memory"
+    return Sourced(value, "default", note=note)
 
 
 def clamps_to_native(version: str | None) -> bool:

@@ -259,7 +259,15 @@ class Resolver:
                 )
                 reasons.append(f"no num_ctx; OLLAMA_CONTEXT_LENGTH={env.value} ({env.location})")
             else:
-                served = default_num_ctx(version, vram)
+                from ctxfix.policy.envconfig import uint
+
+                ov = (
+                    self.env.get("OLLAMA_GPU_OVERHEAD")
+                    if not (d.host and not is_local(d.host))
+                    else None
+                )
+                overhead = uint(ov.value, 0)[0] if ov else 0
+                served = default_num_ctx(version, vram, overhead)
                 reasons.append(f"no num_ctx; server default {_fmt(served.value)} ({served.note})")
         if native is not None and served.value > native.value and clamps_to_native(version):
             reasons.append(

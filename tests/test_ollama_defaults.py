@@ -60,3 +60,47 @@ def test_version_gates() -> None:
     old = default_parallel("0.9.6")
     assert old.value == 4 and "else 1" in old.note
     assert parse_version("0.12") == (0, 12, 0)
+
+
+def test_automatic_context_steps_down_once_after_an_oom_load_from_0_30() -> None:
+    """server/sched.go nextLowerAutoNumCtx (from v0.30.0): 262,144 -> 32,768 -> 4,096."""
+    from ctxfix.ollama_defaults import next_lower_auto_num_ctx
+
+    assert [next_lower_auto_num_ctx(n) for n in (262144, 32768, 4096)] == [32768, 4096, None]
+    d = default_num_ctx("0.30.0", 64 * GIB)
+    assert d.value == 262144 and "or 32,768 if the load runs out of memory" in d.note
+    assert "runs out of memory" not in default_num_ctx("0.29.9", 64 * GIB).note
+    assert "runs out of memory" not in default_num_ctx("0.30.0", 8 * GIB).note  # 4096: no lower
+
+
+def test_gpu_overhead_is_subtracted_per_gpu_before_the_tier() -> None:
+    """server/routes.go: totalVRAM += gpu.TotalMemory - envconfig.GpuOverhead()."""
+    assert default_num_ctx("0.15.5", 48 * GIB).value == 262144
+    d = default_num_ctx("0.15.5", 48 * GIB, gpu_overhead=2 * GIB)
+    assert d.value == 32768 and "OLLAMA_GPU_OVERHEAD" in d.note
+    assert default_num_ctx("0.15.5", 48 * GIB, gpu_overhead=1 * GIB, gpus=2).value == 32768
+
+
+def test_scan_says_the_step_down_and_reads_the_overhead(tmp_path, capsys) -> None:
+    from test_apply_demo import run_cli
+
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  ollama:\n    image: ollama/ollama:0.30.0\n    environment:\n"
+        "      - OLLAMA_GPU_OVERHEAD=2147483648\n"
+    )
+    (tmp_path / "Modelfile").write_text("FROM qwen3-coder:30b\n")
+    args = [
+        "scan",
+        "--no-server",
+        "--no-user",
+        "--no-store",
+        "--isolated",
+        "--ollama-version",
+        "0.30.0",
+        "--vram",
+        "48GiB",
+        str(tmp_path),
+    ]
+    _code, out, _err = run_cli(capsys, *args)
+    assert "automatic context: 46.0 GiB VRAM after OLLAMA_GPU_OVERHEAD >= 23 GiB -> 32,768" in out
+    assert "or 4,096 if the load runs out of memory" in out

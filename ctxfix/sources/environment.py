@@ -47,6 +47,7 @@ VARIABLES = (
     "OLLAMA_FLASH_ATTENTION",
     "OLLAMA_MODELS",
     "OLLAMA_HOST",
+    "OLLAMA_GPU_OVERHEAD",  # bytes per GPU, subtracted before the VRAM tier (0.15.5+)
 )
 
 UNIT_DIRS = (
