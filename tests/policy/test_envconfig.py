@@ -65,4 +65,5 @@ def test_an_invalid_context_length_is_not_served(tmp_path: Path, capsys) -> None
         capsys, "scan", "--no-server", "--no-user", "--no-store", "--isolated", str(tmp_path)
     )
     assert "OLLAMA_CONTEXT_LENGTH: '-1' is not an unsigned integer" in err
-    assert "CTX303" not in out and "-1" not in out.split("model ")[-1]
+    assert "CTX303" not in out and "-1 (env)" not in out
+    assert "4,096 (default)" in out  # the server's default applies, as Ollama does
