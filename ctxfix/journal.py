@@ -725,6 +725,9 @@ def _rollback(
         if f.get("created"):
             if current is None:
                 continue  # already gone
+            if current != f["sha256_after"] and interrupted and not f.get("written"):
+                report.left.append(f"{target}: never written by this apply; left as it is")
+                continue
             if current != f["sha256_after"] and not force:
                 report.refused.append(
                     f"{target}: changed since the apply (use --force to remove it)"

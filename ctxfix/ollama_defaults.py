@@ -75,7 +75,11 @@ def next_lower_auto_num_ctx(num_ctx: int) -> int | None:
 
 
 def default_num_ctx(
-    version: str | None, vram_bytes: int | None, gpu_overhead: int = 0, gpus: int = 1
+    version: str | None,
+    vram_bytes: int | None,
+    gpu_overhead: int = 0,
+    gpus: int | None = None,
+    native: int | None = None,
 ) -> Sourced[int]:
     """The num_ctx a server of `version` uses when neither request, model nor env sets it.
 
@@ -103,8 +107,10 @@ def default_num_ctx(
         )
     overhead = ""
     if gpu_overhead:
-        vram_bytes = max(0, vram_bytes - gpu_overhead * max(1, gpus))
-        overhead = " after OLLAMA_GPU_OVERHEAD"
+        vram_bytes = max(0, vram_bytes - gpu_overhead * max(1, gpus or 1))
+        overhead = " after OLLAMA_GPU_OVERHEAD" + (
+            "" if gpus else " (taken once: the GPU count is unknown; Ollama takes it per GPU)"
+        )
     if vram_bytes >= 47 * GIB:
         value, tier = 262144, ">= 47 GiB"
     elif vram_bytes >= 23 * GIB:
@@ -113,7 +119,9 @@ def default_num_ctx(
         value, tier = 4096, "< 23 GiB"
     note = f"Ollama {version} VRAM tier: {_fmt_gib(vram_bytes)} VRAM{overhead} {tier} -> {value}"
     if v >= _V_AUTO_STEP_DOWN:
-        lower = next_lower_auto_num_ctx(value)
+        # reduceAutoNumCtxForLoadOOM steps down from the context clamped to the
+        # model's training context, not from the tier
+        lower = next_lower_auto_num_ctx(min(value, native) if native else value)
         note = f"Ollama {version} automatic context: {_fmt_gib(vram_bytes)} VRAM{overhead} {tier}"
         note += f" -> {value:,}"
         if lower:

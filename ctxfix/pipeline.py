@@ -220,7 +220,7 @@ def _with_local_facts(
     if settings.vram_bytes is None and local_server:
         vram = nvidia_vram_bytes()
         if vram:
-            changes["vram_bytes"] = vram[0]
+            changes["vram_bytes"], changes["gpu_count"] = vram
     return replace(settings, **changes) if changes else settings
 
 

@@ -267,7 +267,13 @@ class Resolver:
                     else None
                 )
                 overhead = uint(ov.value, 0)[0] if ov else 0
-                served = default_num_ctx(version, vram, overhead)
+                served = default_num_ctx(
+                    version,
+                    vram,
+                    overhead,
+                    self.settings.gpu_count,
+                    native.value if native is not None else None,
+                )
                 reasons.append(f"no num_ctx; server default {_fmt(served.value)} ({served.note})")
         if native is not None and served.value > native.value and clamps_to_native(version):
             reasons.append(

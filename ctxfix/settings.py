@@ -35,6 +35,7 @@ class Settings:
     parallel: int | None = None
     ollama_version: str | None = None
     vram_bytes: int | None = None  # total VRAM of the server's GPUs (0.15.5+ default tiers)
+    gpu_count: int | None = None  # GPUs behind vram_bytes, when detected (nvidia-smi)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     per_path_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -388,3 +388,15 @@ def test_a_user_edit_made_while_applying_is_never_overwritten(tmp_path, store):
             [FileChange(a, b"1", b"10"), FileChange(b, b"2", b"20")]
         )
     assert a.read_bytes() == b"1" and b.read_bytes() == b"user edit"
+
+
+def test_a_file_an_interrupted_apply_never_created_is_left_alone(tmp_path, store):
+    """A file that appeared after an interrupted apply (which would have created it) is
+    someone else's: rollback leaves it and resolves the journal; --force is not needed."""
+    new = tmp_path / "config.yaml"
+    with store.lock():
+        j = store.begin("x", [FileChange(new, b"", b"ours\n", create=True)])
+    new.write_text("the agent wrote this\n")  # the apply died before writing; later...
+    report = rollback(store, j)
+    assert not report.refused and report.left and new.read_text() == "the agent wrote this\n"
+    assert store.load(j.id).state == "rolled_back"

@@ -102,5 +102,19 @@ def test_scan_says_the_step_down_and_reads_the_overhead(tmp_path, capsys) -> Non
         str(tmp_path),
     ]
     _code, out, _err = run_cli(capsys, *args)
-    assert "automatic context: 46.0 GiB VRAM after OLLAMA_GPU_OVERHEAD >= 23 GiB -> 32,768" in out
+    assert "automatic context: 46.0 GiB VRAM after OLLAMA_GPU_OVERHEAD" in out
+    assert ">= 23 GiB -> 32,768" in out
     assert "or 4,096 if the load runs out of memory" in out
+
+
+def test_the_step_down_starts_from_the_models_own_context() -> None:
+    """reduceAutoNumCtxForLoadOOM clamps to the training context before stepping down."""
+    d = default_num_ctx("0.30.0", 64 * GIB, native=32768)
+    assert "or 4,096 if the load runs out of memory" in d.note
+    assert "runs out of memory" not in default_num_ctx("0.30.0", 64 * GIB, native=4096).note
+
+
+def test_an_unknown_gpu_count_is_said() -> None:
+    d = default_num_ctx("0.15.5", 48 * GIB, gpu_overhead=1 * GIB)
+    assert "GPU count is unknown" in d.note
+    assert "unknown" not in default_num_ctx("0.15.5", 48 * GIB, gpu_overhead=1 * GIB, gpus=2).note

@@ -113,8 +113,16 @@ def host(value: str | None) -> str:
 
 
 def connectable(url: str) -> str:
-    """The URL to dial: an empty host (`http://:1234`) is this machine, as Go dials it."""
+    """The URL to dial (`envconfig.ConnectableHost`): a bind-all or empty host is this
+    machine: `http://:1234` and `http://0.0.0.0:1234` -> 127.0.0.1, `[::]` -> `[::1]`."""
     scheme, sep, rest = url.partition("://")
-    if sep and rest.startswith(":"):
-        return f"{scheme}://127.0.0.1{rest}"
+    if not sep:
+        return url
+    for bind_all, loopback in (
+        (":", "127.0.0.1:"),
+        ("0.0.0.0:", "127.0.0.1:"),
+        ("[::]:", "[::1]:"),
+    ):
+        if rest.startswith(bind_all):
+            return f"{scheme}://{loopback}{rest[len(bind_all) :]}"
     return url

@@ -48,3 +48,16 @@ def test_an_empty_host_is_dialled_on_this_machine() -> None:
 
 def test_a_value_no_parser_accepts_still_names_a_server() -> None:
     assert host("http://[::1") == "http://[::1]:80"  # never raises, like the Go code
+
+
+@pytest.mark.parametrize(
+    ("url", "dialled"),
+    [
+        ("http://0.0.0.0:11434", "http://127.0.0.1:11434"),
+        ("http://[::]:11434", "http://[::1]:11434"),
+        ("http://10.0.0.5:11434", "http://10.0.0.5:11434"),
+    ],
+)
+def test_connectable_host_dials_loopback_for_bind_all(url: str, dialled: str) -> None:
+    """envconfig.ConnectableHost: an unspecified address is dialled on loopback."""
+    assert connectable(url) == dialled
