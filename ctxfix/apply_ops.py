@@ -8,14 +8,13 @@ journal.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ctxfix.errors import CtxfixError
-from ctxfix.journal import FileChange
+from ctxfix.journal import FileChange, real_target
 from ctxfix.plan import FileEdit, FixPlan, ModelAction
 
 
@@ -122,7 +121,7 @@ def describe(rendered: Rendered, *, color: bool = False, base: Path | None = Non
         old = ch.before.decode("utf-8", errors="surrogateescape")
         new = ch.after.decode("utf-8", errors="surrogateescape")
         diff = unified_diff(shown, old.lstrip("\ufeff"), new.lstrip("\ufeff"), color=color)
-        real = Path(os.path.realpath(ch.path))
+        real = real_target(ch.path)
         if real != Path(ch.path).absolute():  # say where the bytes go
             diff = f"{shown} is a link: the edit is written to {real}\n" + diff
         parts.append(diff)

@@ -77,10 +77,10 @@ def is_backup(name: str) -> bool:
 def name_problem(name: str) -> str | None:
     """Why Ollama would refuse `name` as a model name, or None when it is valid.
 
-    Follows `types/model/name.go` (github:ollama/ollama): the model part is
-    2 to 80 characters, the tag 1 to 80, namespace and host bounded too;
-    letters, digits, `_`, `-` and `.` (the tag and model may not start with
-    `-` or `.`).
+    Follows `isValidLen` / `isValidPart` in `types/model/name.go`
+    (github:ollama/ollama): namespace, model and tag are 1 to 80 characters of
+    letters, digits, `_`, `-` and `.` (no `.` in a namespace), starting with a
+    letter, digit or `_`.
     """
     _host, namespace, model, tag = split_name(strip_provider(name))
 
@@ -95,7 +95,7 @@ def name_problem(name: str) -> str | None:
         return f"tag {tag!r} must be 1 to 80 letters, digits, '_', '-' or '.'"
     if not part_ok(model, 1, 80):
         return f"model {model!r} must be 1 to 80 letters, digits, '_', '-' or '.'"
-    if not part_ok(namespace, 1, 80):
+    if not part_ok(namespace, 1, 80) or "." in namespace:
         return f"namespace {namespace!r} must be 1 to 80 letters, digits, '_', '-' or '.'"
     return None
 

@@ -21,12 +21,6 @@ def redact_line(line: str) -> str:
     return redact(line)
 
 
-def is_secret_key(name: str) -> bool:
-    from ctxfix.redact import is_secret_key as shared
-
-    return shared(name)
-
-
 def unified_diff(path: str, old: str, new: str, *, color: bool = False, redact: bool = True) -> str:
     """A `diff -u` style text (`a/path`, `b/path`), empty when nothing changed.
 

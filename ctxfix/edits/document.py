@@ -18,7 +18,7 @@ CRLF line endings and a UTF-8 BOM survive untouched; line/column numbers are
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from ctxfix.edits.nodes import Entry, Node, Scalar, line_starts_of, offset_to_line_col
 from ctxfix.errors import CtxfixError
@@ -275,38 +275,35 @@ class Document:
 
     def _splice(self, start: int, end: int, new: str, path: KeyPath, value: Scalar) -> None:
         old_text, old_data = self.text, self.data
+        where = f"{self.path}: {format_key_path(path)}"
         self.text = old_text[:start] + new + old_text[end:]
         try:
             self._reparse()
         except CtxfixError as exc:
-            self.text = old_text
-            self._reparse()
-            raise CtxfixError(
-                f"{self.path}: {format_key_path(path)}",
-                f"edit would make the file invalid ({exc.problem}); left unchanged",
-            ) from None
+            self._refuse(old_text, where, f"edit would make the file invalid ({exc.problem})")
         got = self.get(path, _MISSING)
         if not _same(got, value):
-            self.text = old_text
-            self._reparse()
             shown = "nothing" if got is _MISSING else repr(got)
-            raise CtxfixError(
-                f"{self.path}: {format_key_path(path)}",
-                f"edit did not read back as {value!r} (got {shown}); left unchanged",
-            )
+            self._refuse(old_text, where, f"edit did not read back as {value!r} (got {shown})")
         # values reached through a YAML merge key (`<<: *defaults`) follow the anchored
         # mapping by design; any other change (a `*alias` of an edited scalar, a `|+`
         # block that took the inserted line) is refused
         others = [p for p in _changed_paths(old_data, self.data, path) if not self._merged(p)]
         if others:  # an alias of an anchored value, a `|+` block that took the new line...
-            self.text = old_text
-            self._reparse()
             listed = ", ".join(format_key_path(p) or "(root)" for p in others[:3])
-            raise CtxfixError(
-                f"{self.path}: {format_key_path(path)}",
+            self._refuse(
+                old_text,
+                where,
                 f"the edit would also change {listed} (an alias or a neighbouring block); "
-                "left unchanged: edit it by hand",
+                "edit it by hand",
             )
+
+    def _refuse(self, old_text: str, where: str, problem: str) -> NoReturn:
+        """Put the text back as it was and refuse the edit with one line."""
+        self.text = old_text
+        self._reparse()
+        suffix = "" if problem.endswith("left unchanged") else "; left unchanged"
+        raise CtxfixError(where, problem + suffix)
 
 
 _MISSING = object()

@@ -186,34 +186,19 @@ def _plan_one(ctx: PlanContext, rb: ResolvedBinding, fixed: Mapping[str, Fixed])
             )
         else:
             window_after = cw.value
-    elif model_target and served_after < model_target:
-        ctx.leave(
-            key,
-            f"{b.agent} has no setting ctxfix can write for {b.model}'s window "
-            f"(set it to {model_target:,} in {b.agent}'s settings for this model)",
-            ["CTX202"],
-        )
-    if num_ctx_ok and b.num_ctx is not None:
-        out.append(
-            FileEdit(
-                b.file,
-                b.format,
-                paths[Slot.NUM_CTX],
-                None,
-                b.num_ctx.value,
-                served_after,
-                _window_codes(served_after, model_target),
-                f"{b.agent} passes num_ctx {b.num_ctx.value:,} -> {served_after:,}",
-                key,
-            )
-        )
-    elif (
+    nc_codes: tuple[str, ...] = ()
+    if num_ctx_ok:  # the num_ctx the agent sends on the native API sets what it is served
+        nc_codes = _window_codes(served_after, model_target)
+    elif (  # ignored on /v1: a value written there is aligned with what is served, never added
         b.api == "openai"
         and b.num_ctx is not None
-        and b.num_ctx.source != "default"
         and Slot.NUM_CTX in paths
+        and _written(b.num_ctx)
+        and not _inherited(b.num_ctx, paths[Slot.NUM_CTX])
         and _allows(ctx, "CTX204", rb, "num_ctx")
     ):
+        nc_codes = ("CTX204",)
+    if nc_codes and b.num_ctx is not None:
         out.append(
             FileEdit(
                 b.file,
@@ -222,9 +207,8 @@ def _plan_one(ctx: PlanContext, rb: ResolvedBinding, fixed: Mapping[str, Fixed])
                 None,
                 b.num_ctx.value,
                 served_after,
-                ("CTX204",),
-                f"{b.agent} num_ctx {b.num_ctx.value:,} (ignored on /v1) -> what is served, "
-                f"{served_after:,}",
+                nc_codes,
+                f"{b.agent} num_ctx {b.num_ctx.value:,} -> what is served, {served_after:,}",
                 key,
             )
         )

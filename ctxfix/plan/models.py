@@ -26,7 +26,7 @@ from ctxfix.names import canonical, is_backup, name_problem
 from ctxfix.plan.context import PlanContext
 from ctxfix.plan.model import MODEL_CODES, FileEdit, ModelAction, Reuse
 from ctxfix.policy.target import TargetReason
-from ctxfix.policy.usage import successor_name, usage
+from ctxfix.policy.usage import existing, successor_name, usage
 from ctxfix.world import ResolvedModel
 
 MODEL_ORIGINS = ("store", "server")
@@ -167,11 +167,12 @@ def _fix_one(
         try:
             new_name = successor_name(m.name, target, world.settings.naming, opts.names)
         except ValueError as exc:
-            _leave_all(ctx, subjects, f"no name for the new definition ({exc})")
+            _leave_all(ctx, m.name, subjects, f"no name for the new definition ({exc})")
             return None
         if canonical(new_name) == cname:
             _leave_all(
                 ctx,
+                m.name,
                 subjects,
                 f"its name already says {target:,}; use --in-place or --name OLD=NEW",
             )
@@ -180,26 +181,28 @@ def _fix_one(
         if problem is not None:
             _leave_all(
                 ctx,
+                m.name,
                 subjects,
                 f"the new name {new_name} is not valid ({problem}); pass --name OLD=NEW",
             )
             return None
     if why is TargetReason.MEMORY:
         ctx.notes.append(f"{m.name}: serve {target:,}, the largest context that fits the budget")
-    have = [x for x in _existing(ctx, new_name) if x.served_ctx is not None]
+    have = [x for x in existing(ctx.world, new_name) if x.served_ctx is not None]
     if kind == "create" and have:
         if all(x.served_ctx.value == target for x in have):  # type: ignore[union-attr]
             ctx.reuses.append(Reuse(m.name, have[0].name, target, subjects, codes))
             return Fixed(new_name, target, True, tuple(x.definition.host for x in have))
         _leave_all(
             ctx,
+            m.name,
             subjects,
             f"{new_name} already exists and serves {have[0].served_ctx.value:,}, "  # type: ignore[union-attr]
             f"not {target:,} (pass --name OLD=NEW)",
         )
         return None
     if opts.no_create:
-        _leave_all(ctx, subjects, "--no-create: no model is created")
+        _leave_all(ctx, m.name, subjects, "--no-create: no model is created")
         return None
     servers = [x for x in copies if x.definition.origin == "server"]
     hosts: list[str | None] = [x.definition.host for x in servers] or [None]
@@ -209,6 +212,7 @@ def _fix_one(
         # be repointed to a definition built from a different model
         _leave_all(
             ctx,
+            m.name,
             subjects,
             f"its new name {new_name} is already the fix of {taken[0].parent}; "
             "pass --name OLD=NEW to give it its own",
@@ -237,16 +241,7 @@ def _fix_one(
     return Fixed(new_name, target, hosts != [None], tuple(hosts))
 
 
-def _leave_all(ctx: PlanContext, subjects: tuple[str, ...], reason: str) -> None:
+def _leave_all(ctx: PlanContext, name: str, subjects: tuple[str, ...], reason: str) -> None:
     for s in subjects:
         ctx.leave(s, reason)
-    ctx.notes.append(f"{subjects and subjects[0].split('#')[2]}: {reason}")
-
-
-def _existing(ctx: PlanContext, name: str) -> list[ResolvedModel]:
-    want = canonical(name)
-    return [
-        m
-        for m in ctx.world.models
-        if m.definition.origin in MODEL_ORIGINS and canonical(m.name) == want
-    ]
+    ctx.notes.append(f"{name}: {reason}")

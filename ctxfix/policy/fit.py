@@ -67,7 +67,7 @@ def server_memory_config(
     par = parallel or parse_uint(env.get("OLLAMA_NUM_PARALLEL")) or 1
     env_type = (env.get("OLLAMA_KV_CACHE_TYPE") or "").strip().strip("'\"").lower() or None
     cache = (kv_cache_type or env_type or "f16").lower()
-    fa = flash_attention if flash_attention is not None else None
+    fa = flash_attention
     if fa is None:
         fa = parse_bool(env.get("OLLAMA_FLASH_ATTENTION"))
     return ServerMemoryConfig(max(1, par), cache, fa)

@@ -34,22 +34,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ctxfix.facts import Finding, ServerEnv
+from ctxfix.facts import Finding
 from ctxfix.memory import MemoryEstimate, format_gib, format_tokens
+from ctxfix.policy.fit import fit_for_model
 from ctxfix.rules._util import model_finding
-from ctxfix.settings import Settings
-from ctxfix.world import ResolvedModel, World
+from ctxfix.world import World
 
 CODE = "CTX302"
 NAME = "context-exceeds-memory"
 SEVERITY = "error"
-
-
-def fit_for_model(model: ResolvedModel, settings: Settings, env: ServerEnv | None = None):
-    """The policy's fit for `model` (`ctxfix.policy.fit.fit_for_model`)."""
-    from ctxfix.policy.fit import fit_for_model as policy_fit
-
-    return policy_fit(model, settings, env)
 
 
 def _arithmetic(est: MemoryEstimate, budget: int) -> str:

@@ -29,7 +29,7 @@ import math
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.policy.timeout import MARGIN, needed_timeout_s, prefill_seconds
+from ctxfix.policy.timeout import needed_timeout_s, prefill_seconds
 from ctxfix.policy.timeout import window_of as _window_of
 from ctxfix.rules._util import binding_data, binding_finding, binding_location, n
 from ctxfix.world import World
@@ -37,8 +37,6 @@ from ctxfix.world import World
 CODE = "CTX301"
 NAME = "timeout-below-prefill"
 SEVERITY = "warning"
-
-__all__ = ["CODE", "MARGIN", "NAME", "SEVERITY", "check"]
 
 
 def window_of(rb) -> int | None:

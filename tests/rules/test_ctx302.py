@@ -112,7 +112,9 @@ def test_unknown_weights_stay_silent() -> None:
 
 
 def test_fit_for_model_gives_the_planner_its_target() -> None:
-    fit = ctx302.fit_for_model(model(131072), Settings(memory_bytes=32 * GIB))
+    from ctxfix.policy.fit import fit_for_model
+
+    fit = fit_for_model(model(131072), Settings(memory_bytes=32 * GIB))
     assert fit is not None
     assert fit.target(262144) == 156672
     assert fit.target(65536) == 65536
