@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("ctxfix.commands.rollback", "rollback"),
     "history": ("ctxfix.commands.history", "history"),
     "estimate": ("ctxfix.commands.estimate", "estimate"),
+    "verify": ("ctxfix.commands.verify", "verify"),
     "explain": ("ctxfix.commands.explain", "explain"),
     "rules": ("ctxfix.commands.explain", "rules"),
 }
@@ -31,6 +32,7 @@ _HELP = {
     "rollback": "Undo an apply, byte for byte.",
     "history": "List applies and their state.",
     "estimate": "KV cache, memory fit and prefill time for a model.",
+    "verify": "Check a window by using it (opt-in: loads the model).",
     "explain": "Print a rule's documentation.",
     "rules": "List every rule code.",
 }

@@ -8,15 +8,16 @@ the rest of the pipeline must not care which.
 Explicit paths come first. A path the user named that does not exist or
 cannot be classified is an error (exit 2); a broken file found while walking
 a directory becomes a warning later, when it is read. With no paths, the
-current directory is walked. User-level agent configs under `$HOME` are added
-unless `--no-user`; default stores unless `--no-store` or explicit `--store`;
-hosts unless `--no-server`.
+current directory is walked. A directory is walked by `ctxfix.walk`: in a git
+work tree that is git's own file list, so `.gitignore` holds. User-level
+agent configs under `$HOME` are added unless `--no-user`; default stores
+unless `--no-store` or explicit `--store`; hosts unless `--no-server`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -24,26 +25,8 @@ from types import ModuleType
 from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.settings import Settings
 from ctxfix.sources.modelfile import is_modelfile_name
-
-# Directories never worth walking into.
-SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        "node_modules",
-        ".venv",
-        "venv",
-        "__pycache__",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".tox",
-        "dist",
-        "build",
-        "blobs",
-    }
-)
+from ctxfix.walk import SKIP_DIRS as SKIP_DIRS  # re-exported: the walk prunes these
+from ctxfix.walk import GitListing, Names, compile_names, start_listing, walk
 
 COMPOSE_NAMES = frozenset(
     {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}
@@ -67,6 +50,9 @@ class Targets:
     hosts: list[str] = field(default_factory=list)
     explicit_hosts: bool = False
     warnings: list[Warning_] = field(default_factory=list)  # e.g. unreadable directories
+    # server.log / server-N.log named as a path (never picked up from a walked directory:
+    # a stale log in a repo would fail CI forever; `--log` names any other)
+    logs: list[Path] = field(default_factory=list)
 
 
 def is_store_dir(path: Path) -> bool:
@@ -103,6 +89,9 @@ def _classify_file(path: Path, targets: Targets, mods: list[ModuleType], explici
     if name.endswith(".gguf"):
         targets.ggufs.append((path, explicit))
         return True
+    if explicit and is_log_name(name):  # named: evidence (ctxfix.sources.server_log)
+        targets.logs.append(path)
+        return True
     found = False
     if name in COMPOSE_NAMES:
         targets.compose_files.append(path)
@@ -113,30 +102,36 @@ def _classify_file(path: Path, targets: Targets, mods: list[ModuleType], explici
     return found
 
 
-def _walk(root: Path, warnings: list[Warning_]) -> Iterator[Path]:
-    """Files under root, skipping VCS, virtualenv and store blob directories; sorted.
+def is_log_name(name: str) -> bool:
+    """`server.log` or `server-N.log`: the names Ollama's apps give their server log.
 
-    A directory below root that cannot be listed (no read permission) is a
-    warning, not a silent hole in the scan: the user would otherwise believe it
-    was checked. Root itself was named by the user: that is an error.
+    Kept in step with `ctxfix.sources.server_log.LOG_NAME_RE` (not imported: the
+    walk must stay cheap).
     """
+    if name == "server.log":
+        return True
+    return name.startswith("server-") and name.endswith(".log") and name[7:-4].isdigit()
 
-    def unreadable(err: OSError) -> None:
-        if err.filename is None or Path(err.filename) == root:
-            raise CtxfixError(str(root), f"cannot read directory: {err.strerror or err}")
-        warnings.append(
-            Warning_(err.filename, f"cannot read directory: {err.strerror or err}; skipped")
-        )
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
-        here = Path(dirpath)
-        if is_store_dir(here):
-            dirnames[:] = []
-            yield here
-            continue
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for f in sorted(filenames):
-            yield here / f
+def _names(mods: list[ModuleType]) -> Names:
+    """Every file name `_classify_file` could accept, for the walk to filter on first.
+
+    Mirrors `is_modelfile_name` (exact `Modelfile`, `Modelfile.*`, `*.Modelfile`,
+    `*.modelfile`), `*.gguf`, the compose names and each agent's FILE_NAMES and
+    PATH_GLOBS; a superset is harmless (`_classify_file` decides), a missing
+    name would hide files, so keep the two in step.
+    """
+    exact = {"Modelfile", *COMPOSE_NAMES}
+    globs: list[str] = []
+    for m in mods:
+        exact.update(getattr(m, "FILE_NAMES", ()))
+        globs.extend(getattr(m, "PATH_GLOBS", ()))
+    return compile_names(
+        exact,
+        prefixes=("Modelfile.",),
+        suffixes=(".Modelfile", ".modelfile", ".gguf"),
+        globs=globs,
+    )
 
 
 def _too_broad(cwd: Path, home: Path) -> bool:
@@ -153,7 +148,6 @@ def discover(
     environ = os.environ if environ is None else environ
     home = Path.home() if home is None else home
     targets = Targets()
-    mods = _agent_modules()
 
     paths = list(settings.paths) or [Path(".")]
     if not settings.paths and _too_broad(Path.cwd(), home):
@@ -162,22 +156,34 @@ def discover(
         paths = []
     if not settings.scan_files:
         paths = []
-    for p in paths:
-        if not p.exists():
-            raise CtxfixError(str(p), "no such file or directory")
-        if p.is_dir():
-            if is_store_dir(p):
-                targets.stores.append((p, True))
-                continue
-            for f in _walk(p, targets.warnings):
-                if f.is_dir():  # a store found while walking
-                    targets.stores.append((f, False))
-                else:
+    # git lists each directory in a work tree on the other core while the agent
+    # readers import: start those listings first
+    listings: list[GitListing | None] = [
+        start_listing(p) if p.is_dir() and not is_store_dir(p) else None for p in paths
+    ]
+    try:
+        mods = _agent_modules()
+        names: Names | None = None
+        for p, listing in zip(paths, listings, strict=True):
+            if not p.exists():
+                raise CtxfixError(str(p), "no such file or directory")
+            if p.is_dir():
+                if is_store_dir(p):
+                    targets.stores.append((p, True))
+                    continue
+                names = names or _names(mods)
+                files, stores = walk(p, names, targets.warnings, listing)
+                targets.stores += [(s, False) for s in stores]  # stores found while walking
+                for f in files:
                     _classify_file(f, targets, mods, explicit=False)
-        elif not _classify_file(p, targets, mods, explicit=True):
-            # pre-commit passes every staged file matching the hook's pattern;
-            # a file we have no reader for is skipped, not an error.
-            continue
+            elif not _classify_file(p, targets, mods, explicit=True):
+                # pre-commit passes every staged file matching the hook's pattern;
+                # a file we have no reader for is skipped, not an error.
+                continue
+    finally:
+        for listing in listings:
+            if listing is not None:
+                listing.cancel()  # a listing not read (an error above) must not linger
 
     if not settings.no_user and settings.scan_files:
         seen = {t.path.resolve() for t in targets.agents}

@@ -125,6 +125,14 @@ class Geometry:
     file_type: int | None = None
     tensors: tuple[TensorInfo, ...] = ()  # only when asked for (estimate needs MoE sizes)
     file_size: int | None = None  # bytes of the GGUF file when known
+    # `<arch>.attention.sliding_window_pattern` when the GGUF gives a scalar period
+    # (llama.cpp `get_key_or_arr` into `swa_period`): which layers slide then depends on
+    # the architecture (`set_swa_pattern(n, dense_first)`), so keep the number
+    sliding_window_period: int | None = None
+    key_length_swa: int | None = None  # `<arch>.attention.key_length_swa` (gemma4)
+    value_length_swa: int | None = None  # `<arch>.attention.value_length_swa`
+    shared_kv_layers: int | None = None  # `<arch>.attention.shared_kv_layers` (gemma4)
+    vocab_size: int | None = None  # `<arch>.vocab_size`, else the tokenizer's token count
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,7 @@ class ModelDef:
     model_digest: str | None = None  # model (GGUF) blob digest
     details: Mapping[str, Any] = field(default_factory=dict)  # server/config-blob details
     loaded_ctx: Sourced[int] | None = None  # /api/ps context_length when loaded now
+    vision: bool = False  # a projector layer or the server's "vision" capability
 
     @property
     def key(self) -> str:
@@ -244,6 +253,15 @@ class AgentBinding:
     # the window is unset and the agent adopts the model's num_ctx as /api/show
     # prints it, read with JavaScript's Number.parseInt (Continue's Ollama provider)
     window_from_model: bool = False
+    # the agent takes its window from the server: the model's native context as
+    # /api/show `model_info` gives it (Roo Code, Kilo Code); resolve fills it in
+    window_native: bool = False
+    # Slot -> where the user sets that value by hand when ctxfix cannot write it
+    # (Cline's VS Code state.vscdb): shown with the findings apply leaves unfixed
+    manual: Mapping[str, str] = field(default_factory=dict)
+    # the tool that wrote this binding's window, when the file marks it ("ollama launch":
+    # it writes the native context from /api/tags, not what the server serves)
+    written_by: str | None = None
 
     @property
     def key(self) -> str:

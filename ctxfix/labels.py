@@ -189,16 +189,52 @@ def relabel(name: str, ctx: int, convention: str = DEFAULT_CONVENTION) -> str:
       `qwen3-coder` and `qwen3-coder:latest` -> `qwen3-coder:262k`
       (`latest-262k` would read as a version of "latest").
     Provider prefixes (`ollama/`) and hosts are kept as written.
+
+    Length: Ollama refuses a tag or model part over 80 bytes
+    (github:ollama/ollama types/model/name.go `isValidLen`), so an 80-character
+    tag cannot simply grow by `-131k`. Decision: the new label is never cut
+    (it is the point of the name) and the text after it is kept; the text
+    *before* the label is truncated from its end, trailing `-`/`_`/`.` dropped,
+    until the part fits. The result still starts like the old name, so
+    `ollama list` sorts it next to it, and the label still reads back as `ctx`.
+    Two long names that truncate alike are caught by the plan as one new name
+    claimed twice (pass `--name OLD=NEW`).
     """
     new = format_label(ctx, convention)
     label = find_label(name)
     if label is not None:
         if any(c in "KM" for c in label.text) and not new.startswith("ctx"):
             new = new.upper()
-        return name[: label.start] + new + name[label.end :]
+        return _fit_part(name[: label.start], new, name[label.end :])
     tag = _tag_start(name)
     if tag < 0:
         return f"{name}:{new}"
     if name[tag:].lower() in ("", "latest"):
         return name[:tag] + new
-    return f"{name}-{new}"
+    return _fit_part(name + "-", new, "")
+
+
+_MAX_PART = 80  # bytes in a model or tag part (types/model/name.go isValidLen)
+
+
+def _fit_part(before: str, label: str, after: str) -> str:
+    """`before + label + after`, with the part that holds the label cut to 80 bytes.
+
+    The part starts after the last `:` or `/` of `before` and ends at the first
+    `:` of `after` (a label in the model part: `...-128K-GGUF:Q4_K_M`). Only
+    the text before the label is shortened; `sep` (the `-` or `_` that joins
+    it to the label) is kept so the label keeps its word boundary.
+    """
+    start = max(before.rfind(":"), before.rfind("/")) + 1
+    prefix, head = before[:start], before[start:]
+    end = after.find(":")
+    tail, rest = (after, "") if end < 0 else (after[:end], after[end:])
+    sep = head[-1:] if head[-1:] in ("-", "_") else ""
+    head = head[: len(head) - len(sep)]
+    room = _MAX_PART - len(label) - len(tail.encode())
+    if len(head.encode()) + len(sep) <= room:
+        return prefix + head + sep + label + tail + rest
+    head = head.encode()[: max(0, room - len(sep))].decode("ascii", "ignore").rstrip("-_.")
+    if not head:
+        sep = ""
+    return prefix + head + sep + label + tail[: max(0, _MAX_PART - len(label) - len(head))] + rest

@@ -21,6 +21,8 @@ Checked against upstream ollama/ollama:
   runs out of memory steps it down once (`server/sched.go
   reduceAutoNumCtxForLoadOOM`, `nextLowerAutoNumCtx`: above 32,768 -> 32,768,
   above 4,096 -> 4,096). `/api/ps` is the truth once the model is loaded.
+- `server/sched.go getRunner` raises num_ctx below 4 to 4, and for a vision
+  model below 2,048 to 2,048 (v0.11.5+), before the load clamps it.
 - `OLLAMA_GPU_OVERHEAD` is subtracted per GPU before the tier is picked
   (`totalVRAM += gpu.TotalMemory - envconfig.GpuOverhead()`).
 - `OLLAMA_CONTEXT_LENGTH` (0.5.13+) replaces that default; it is applied
@@ -41,7 +43,11 @@ _V_DEFAULT_4096 = (0, 6, 7)
 _V_CLAMP = (0, 9, 3)
 _V_PARALLEL_1 = (0, 10, 0)
 _V_VRAM_TIERS = (0, 15, 5)
+_V_VISION_MIN = (0, 11, 5)
 _V_AUTO_STEP_DOWN = (0, 30, 0)
+
+MIN_NUM_CTX = 4
+VISION_MIN_NUM_CTX = 2048
 
 _VERSION_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -127,6 +133,23 @@ def default_num_ctx(
         if lower:
             note += f", or {lower:,} if the load runs out of memory"
     return Sourced(value, "default", note=note)
+
+
+def floor_num_ctx(num_ctx: int, version: str | None, vision: bool) -> tuple[int, str | None]:
+    """The context the scheduler raises a too-small num_ctx to, and why (None: unchanged).
+
+    `server/sched.go getRunner`: `if opts.NumCtx < 4 { opts.NumCtx = 4 }` (every
+    version ctxfix knows), then for a model with the vision capability
+    `opts.NumCtx = max(opts.NumCtx, 2048)` ("multimodal models require at least
+    2048 context", from v0.11.5). Both apply before the load clamps to the
+    model's training context. Unknown version: the current rules.
+    """
+    v = parse_version(version)
+    if vision and num_ctx < VISION_MIN_NUM_CTX and (v is None or v >= _V_VISION_MIN):
+        return VISION_MIN_NUM_CTX, "vision models run with at least 2,048 (Ollama >= 0.11.5)"
+    if num_ctx < MIN_NUM_CTX:
+        return MIN_NUM_CTX, "Ollama runs every model with at least 4"
+    return num_ctx, None
 
 
 def clamps_to_native(version: str | None) -> bool:

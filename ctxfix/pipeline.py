@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ctxfix.discover import Targets, discover
@@ -99,26 +98,40 @@ def _read_servers(
 ) -> tuple[list[ServerInfo], list[ModelDef]]:
     if not targets.hosts:
         return [], []
+    from ctxfix.redact import strip_userinfo
+    from ctxfix.sources.hosts import dial_problem
+    from ctxfix.sources.server import scan_hosts
+
+    hosts: list[str] = []
+    for h in targets.hosts:
+        problem = dial_problem(h)
+        if problem is None:
+            hosts.append(h)
+        elif targets.explicit_hosts:
+            raise CtxfixError(strip_userinfo(h), f"invalid Ollama host: {problem}")
+        else:  # $OLLAMA_HOST: Go's client fails to connect the same way; the scan goes on
+            shown = strip_userinfo(h).encode("utf-8", "backslashreplace").decode()
+            w = f"no Ollama server at {shown} ($OLLAMA_HOST): {problem}"
+            warnings.append(Warning_(None, w + "; scanned files and stores only"))
+    if not hosts:
+        return [], []
     progress = progress or Progress.disabled()
-    progress.stage("asking Ollama servers", len(targets.hosts))
-    from ctxfix.sources.server import scan_host
-
-    def one(host: str):
-        return scan_host(
-            host,
-            read_timeout=settings.server_timeout,
-            connect_timeout=settings.connect_timeout,
-        )
-
+    progress.stage("asking Ollama servers", len(hosts))
+    # every host at once under one global bound (ctxfix.sources.server.GLOBAL_MAX):
+    # a fleet takes about as long as its slowest host, a dead one its own deadline
+    scans = scan_hosts(
+        hosts,
+        read_timeout=settings.server_timeout,
+        connect_timeout=settings.connect_timeout,
+    )
     servers: list[ServerInfo] = []
     models: list[ModelDef] = []
-    with ThreadPoolExecutor(max_workers=max(1, min(4, len(targets.hosts)))) as pool:
-        for scan in pool.map(one, targets.hosts):
-            warnings.extend(scan.warnings)
-            if scan.info is not None:
-                servers.append(scan.info)
-            models.extend(scan.models)
-            progress.advance()
+    for scan in scans:
+        warnings.extend(scan.warnings)
+        if scan.info is not None:
+            servers.append(scan.info)
+        models.extend(scan.models)
+        progress.advance()
     return servers, models
 
 
@@ -145,10 +158,13 @@ def _read_agents(
     seen: set[Warning_] = set()
     for t in targets.agents:
         try:
-            if environ is not None and "env" in inspect.signature(t.module.read).parameters:
-                out.extend(t.module.read(t.path, env=environ))
-            else:
-                out.extend(t.module.read(t.path))
+            params = inspect.signature(t.module.read).parameters
+            kwargs: dict[str, object] = {}
+            if environ is not None and "env" in params:
+                kwargs["env"] = environ
+            if "notes" in params:  # what a reader could not read (Continue hub blocks)
+                kwargs["notes"] = warnings
+            out.extend(t.module.read(t.path, **kwargs))
         except CtxfixError as exc:
             if t.explicit:
                 raise
@@ -161,7 +177,11 @@ def _read_agents(
 
 
 def _read_env(
-    targets: Targets, environ: Mapping[str, str], settings: Settings, warnings: list[Warning_]
+    targets: Targets,
+    environ: Mapping[str, str],
+    settings: Settings,
+    warnings: list[Warning_],
+    home: Path | None,
 ) -> ServerEnv:
     from ctxfix.sources.environment import read_environment
 
@@ -172,6 +192,7 @@ def _read_env(
         targets.compose_files,
         {} if settings.no_user else environ,
         system_units=not settings.no_user,
+        home=None if settings.no_user else (home or Path.home()),
     )
     warnings.extend(warns)
     return env
@@ -246,15 +267,63 @@ def build_world(
     settings = _with_local_facts(settings, targets, servers, environ, home)
     bindings = _read_agents(targets, warnings, progress, {} if settings.no_user else environ)
     progress.stage("reading server environment")
-    env = _read_env(targets, environ, settings, warnings)
+    env = _read_env(targets, environ, settings, warnings, home)
     progress.stage("resolving contexts")
 
     from ctxfix.resolve import resolve
 
     world = resolve(defs, bindings, servers, env, settings, warnings)
+    world.evidence = _read_logs(targets, settings, environ, home or Path.home(), world.warnings)
     if settings.measure_prefill:
         _measure(world)
     return world, targets
+
+
+_UNIT_DIRS = ("/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
+
+
+def _read_logs(
+    targets: Targets,
+    settings: Settings,
+    environ: Mapping[str, str],
+    home: Path,
+    warnings: list[Warning_],
+):
+    """The server log as evidence (`ctxfix.evidence.LogEvidence`), None when none is read.
+
+    Read: `--log` files, server.log / server-N.log in the scanned paths and, when
+    the scan reads user-level config (not `--no-user`), the platform locations
+    (ctxfix.sources.server_log). The log modules are imported only when one of
+    those can exist, so a repo scan without logs pays nothing.
+    """
+    if settings.no_log or not settings.scan_files:
+        return None
+    user_level = not settings.no_user
+    maybe_user = user_level and (
+        (home / ".ollama" / "logs").is_dir()
+        or bool(environ.get("LOCALAPPDATA") and Path(environ["LOCALAPPDATA"], "Ollama").is_dir())
+        or any(Path(d, "ollama.service").exists() for d in _UNIT_DIRS)
+        or bool(targets.compose_files)
+    )
+    if not (settings.logs or targets.logs or maybe_user):
+        return None
+    from datetime import UTC, datetime, timedelta
+
+    from ctxfix.sources import server_log
+
+    log_targets = server_log.collect_targets(
+        named=settings.logs,
+        found=targets.logs,
+        compose_files=targets.compose_files,
+        user_level=user_level,
+        environ=environ,
+        home=home,
+    )
+    if not log_targets:
+        return None
+    since = server_log.parse_since(settings.since) if settings.since else None
+    default_since = datetime.now(UTC) - timedelta(days=7)
+    return server_log.read_logs(log_targets, since, default_since, warnings)
 
 
 def _measure(world: World) -> None:

@@ -30,6 +30,14 @@ from ctxfix.world import ResolvedBinding, ResolvedModel, World
 
 MAX_FROM_DEPTH = 16
 
+# envconfig.Uint / Uint64 variables ctxfix reads, with the server's defaults
+# (github:ollama/ollama envconfig/config.go at v0.33.0-rc2)
+UINT_ENV_DEFAULTS = {
+    "OLLAMA_CONTEXT_LENGTH": 0,
+    "OLLAMA_NUM_PARALLEL": 1,
+    "OLLAMA_GPU_OVERHEAD": 0,
+}
+
 
 def _fmt(n: int) -> str:
     return f"{n:,}"
@@ -83,6 +91,27 @@ class Resolver:
         self._hinted: set[str] = set()
         self._warned_env: set[Any] = set()
 
+    # ---- server environment ------------------------------------------
+    def check_env(self) -> None:
+        """One warning per unsigned OLLAMA_* value the server would refuse.
+
+        `envconfig.Uint` / `Uint64` (github:ollama/ollama envconfig/config.go)
+        log "invalid environment variable, using default" for `-1`, `+8192`,
+        `8_192`, `0x10` or a number over 2^64-1, and serve the default; the
+        user sees nothing, so ctxfix says it, naming the value and the default.
+        """
+        from ctxfix.policy.envconfig import uint
+
+        for key, default in UINT_ENV_DEFAULTS.items():
+            ev = self.env.get(key)
+            if ev is None or ev.location in self._warned_env:
+                continue
+            shown = "0: automatic" if key == "OLLAMA_CONTEXT_LENGTH" else None
+            _value, problem = uint(ev.value, default, shown)
+            if problem:
+                self._warned_env.add(ev.location)
+                self.warnings.append(Warning_(str(ev.location), f"{key}: {problem}"))
+
     # ---- server facts ------------------------------------------------
     def version_for(self, d: ModelDef) -> tuple[str | None, int | None]:
         """(ollama version, VRAM bytes) that serve this definition."""
@@ -128,7 +157,7 @@ class Resolver:
         seen = {id(d)}
         cur = d
         for _ in range(MAX_FROM_DEPTH):
-            if not cur.parent or _looks_like_path(cur.parent):
+            if not cur.parent or self._is_local_path(cur):
                 break
             nxt = self.index.get(cur.parent, cur.host)
             if nxt is None or id(nxt) in seen:
@@ -144,26 +173,51 @@ class Resolver:
                 src = "server" if d.origin == "server" else "gguf"
                 return d.geometry, src
         last = chain[-1]
-        if last.parent and _looks_like_path(last.parent):
+        if last.parent and self._is_local_path(last):
             geo = self._gguf_from_path(last)
             if geo is not None:
                 return geo, "gguf"
         return None, None
 
+    @staticmethod
+    def _from_path(d: ModelDef) -> Path:
+        """parser.go `expandPath`: FROM relative to the Modelfile's directory, `~` expanded."""
+        base = Path(d.location.file).parent if d.origin == "modelfile" else Path(".")
+        p = Path(d.parent or "").expanduser()
+        return p if p.is_absolute() else base / p
+
+    def _is_local_path(self, d: ModelDef) -> bool:
+        """Whether `ollama create` reads FROM from disk rather than naming a model.
+
+        parser.go `CreateRequest`: FROM is a local file or directory when the
+        expanded path exists (`os.Stat`), whatever it looks like (`FROM
+        weights` next to the Modelfile is a directory); otherwise a model name.
+        A path-looking FROM that does not exist is still reported as a missing file.
+        """
+        if _looks_like_path(d.parent or ""):
+            return True
+        if d.origin != "modelfile":
+            return False
+        try:
+            return self._from_path(d).exists()
+        except (OSError, ValueError):
+            return False
+
     def _gguf_from_path(self, d: ModelDef) -> Geometry | None:
         from ctxfix.errors import CtxfixError
         from ctxfix.sources.gguf import read_geometry
 
-        base = Path(d.location.file).parent if d.origin == "modelfile" else Path(".")
-        p = Path(d.parent or "").expanduser()
-        if not p.is_absolute():
-            p = base / p
-        if not p.is_file():
-            self.warnings.append(
-                Warning_(d.location.file, f"FROM {d.parent}: no such GGUF file ({p})")
-            )
-            return None
+        p = self._from_path(d)
         try:
+            if p.is_dir():
+                from ctxfix.sources.modelfile import model_gguf
+
+                p = model_gguf(p)  # parser.go filesForModel + server/create.go
+            elif not p.is_file():
+                self.warnings.append(
+                    Warning_(d.location.file, f"FROM {d.parent}: no such GGUF file ({p})")
+                )
+                return None
             return read_geometry(p)
         except CtxfixError as exc:
             self.warnings.append(Warning_(exc.where, exc.problem))
@@ -174,7 +228,7 @@ class Resolver:
         for d in chain:
             if d.origin != "modelfile":
                 names.append(d.name)
-            if d.parent and not _looks_like_path(d.parent):
+            if d.parent and not self._is_local_path(d):
                 names.append(d.parent)
         return names
 
@@ -224,7 +278,12 @@ class Resolver:
 
     # ---- served ------------------------------------------------------
     def served(self, d: ModelDef, chain: list[ModelDef], native: Sourced[int] | None):
-        from ctxfix.ollama_defaults import clamps_to_native, default_num_ctx, supports_context_env
+        from ctxfix.ollama_defaults import (
+            clamps_to_native,
+            default_num_ctx,
+            floor_num_ctx,
+            supports_context_env,
+        )
 
         version, vram = self.version_for(d)
         reasons: list[str] = []
@@ -247,12 +306,8 @@ class Resolver:
             if env is not None:
                 from ctxfix.policy.envconfig import uint
 
-                env_val, problem = uint(env.value, 0)  # 0: not set (the default applies)
-                if problem and env.location not in self._warned_env:
-                    self._warned_env.add(env.location)
-                    self.warnings.append(
-                        Warning_(str(env.location), f"OLLAMA_CONTEXT_LENGTH: {problem}")
-                    )
+                # 0: not set (the default applies); a refused value is warned in check_env
+                env_val = uint(env.value, 0)[0]
             if env is not None and env_val and supports_context_env(version):
                 served = Sourced(
                     env_val, "env", env.location, note=f"OLLAMA_CONTEXT_LENGTH={env.value}"
@@ -275,6 +330,10 @@ class Resolver:
                     native.value if native is not None else None,
                 )
                 reasons.append(f"no num_ctx; server default {_fmt(served.value)} ({served.note})")
+        floor, why = floor_num_ctx(served.value, version, any(x.vision for x in chain))
+        if why:
+            reasons.append(f"raised to {_fmt(floor)} ({why})")
+            served = Sourced(floor, served.source, served.location, note=why)
         if native is not None and served.value > native.value and clamps_to_native(version):
             reasons.append(
                 f"clamped to native {_fmt(native.value)} (Ollama >= 0.9.3 caps num_ctx at "
@@ -323,6 +382,7 @@ class Resolver:
             relies_on_default=relies,
             weights_bytes=next((x.weights_bytes for x in chain if x.weights_bytes), None)
             or self._catalog_weights(chain),
+            server_version=self.version_for(d)[0],
         )
 
     def resolve_binding(self, b: AgentBinding, models: list[ResolvedModel]) -> ResolvedBinding:
@@ -333,6 +393,12 @@ class Resolver:
             rm = next((m for m in models if m.definition is target), None)
         if b.window_from_model and rm is not None:
             b = _adopt_model_num_ctx(b, rm, self._chain(rm.definition))
+        if b.window_native and b.context_window is None and rm is not None and rm.native_ctx:
+            from dataclasses import replace
+
+            note = f"{b.agent} plans with the model's native context (/api/show)"
+            window = Sourced(rm.native_ctx.value, rm.native_ctx.source, b.model_ref.location, note)
+            b = replace(b, context_window=window)
         served = rm.served_ctx if rm else None
         native_val = rm.native_ctx.value if rm and rm.native_ctx else None
         if b.api == "native" and b.num_ctx is None and b.num_ctx_auto and native_val:
@@ -482,6 +548,7 @@ def resolve(
     # rollback copies made by `apply --in-place` are ctxfix's own, not the user's models
     defs = [d for d in merge_views(defs, warnings) if not is_backup(d.name)]
     r = Resolver(defs, servers, env, settings)
+    r.check_env()
     models = [r.resolve_model(d) for d in defs]
     resolved_bindings = [r.resolve_binding(b, models) for b in bindings]
     warnings.extend(r.warnings)

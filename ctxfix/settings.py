@@ -48,3 +48,8 @@ class Settings:
     measure_prefill: bool = False
     settings_file: Path | None = None
     cache_dir: Path | None = None  # GGUF digest cache; None = platformdirs user cache
+    # server log evidence (ctxfix.sources.server_log): --log FILE|- (repeatable),
+    # --no-log, --since DURATION|DATE (None: named logs whole, platform logs 7 days)
+    logs: tuple[str, ...] = ()
+    no_log: bool = False
+    since: str | None = None

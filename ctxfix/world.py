@@ -8,6 +8,7 @@ defaults), and rules must not recompute it each in their own way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ctxfix.errors import Warning_
 from ctxfix.facts import AgentBinding, Geometry, ModelDef, ServerEnv, ServerInfo, Sourced
@@ -32,6 +33,7 @@ class ResolvedModel:
     chain: tuple[str, ...] = ()
     relies_on_default: bool = False  # no num_ctx anywhere: served = env or default
     weights_bytes: int | None = None  # own, else the FROM chain's (a Modelfile has none)
+    server_version: str | None = None  # the Ollama version that serves it, when known
 
     @property
     def name(self) -> str:
@@ -58,6 +60,8 @@ class World:
     known_models: list[str] = field(default_factory=list)  # every name any store/server has
     # measured prefill rates by canonical model name (scan --measure-prefill)
     prefill_rates: dict[str, Sourced[float]] = field(default_factory=dict)
+    # what the server log says happened (ctxfix.evidence.LogEvidence); None: no log read
+    evidence: Any = None
 
     def prefill_rate(self, model: str) -> Sourced[float] | None:
         """Measured rate for this model, else the configured one (--prefill-tps/settings)."""

@@ -16,6 +16,11 @@ per value (list values one line each; numbers are float64 so 1000000 prints
 `null` unless `verbose` (Go decodes with maxArraySize 0, so array values are
 nil); params blobs are Go `json.Encoder` output (sorted keys, `<>&` escaped as
 `\\u003c`..., trailing newline), merged over the parent's params on create.
+From 0.30.0 (`version` >= "0.30.0") `/api/tags` details carry `context_length`
+and `embedding_length` (api/types.go `ModelDetails`, `omitempty`), from the
+config blob else the GGUF `<arch>.` keys, as server/model_list_cache.go
+`buildModelListSummary` fills them; older versions send neither.
+`connections` counts the TCP connections accepted (pool-reuse tests).
 Deliberate simplifications: `/api/create` with an unknown `from` answers 404
 (a real server would try to pull it); capabilities are guessed from the template.
 
@@ -33,6 +38,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import socket
 import struct
 import threading
@@ -392,6 +398,64 @@ def read_model_info(path: Path, verbose: bool) -> tuple[dict[str, Any], list[dic
     return kv, tensors
 
 
+# --------------------------------------------------------------------------- prompt limits
+
+# github:ollama/ollama llm/llama_server.go (v0.33.0-rc2) completionPromptForRequest
+PROMPT_TOO_LONG = (
+    "the prompt is longer than the context length currently available to the model; "
+    "shorten the prompt, adjust the context length in settings, or use a model with a "
+    "longer context length"
+)
+# runner/ollamarunner/runner.go errorInputTooLong (0.12.6 up to 0.30), with truncate:false
+INPUT_TOO_LONG = "the input length exceeds the context length"
+
+
+def version_tuple(version: str) -> tuple[int, int, int]:
+    """`0.30.1-rc2` -> (0, 30, 1); unparsable parts count as 0."""
+    parts = [*version.split("-", 1)[0].split("."), "0", "0", "0"][:3]
+    return tuple(int(p) if p.isdigit() else 0 for p in parts)  # type: ignore[return-value]
+
+
+def context_shift_prompt_limit(num_ctx: int, num_keep: int) -> int:
+    """llm/llama_server.go contextShiftPromptLimit: keep num_keep, free about half the rest."""
+    if num_ctx <= 1:
+        return 0
+    num_keep = max(0, min(num_keep, num_ctx - 1))
+    return num_ctx - max((num_ctx - num_keep) // 2, 1)
+
+
+def evaluated_prompt(
+    double: OllamaDouble, body: dict[str, Any], num_ctx: int, tokens: int
+) -> tuple[int, str | None]:
+    """(prompt_eval_count, 400 message or None) for a prompt of `tokens` (whitespace words).
+
+    Why two regimes (both checked upstream): before 0.30 the Go runners cut a
+    prompt longer than num_ctx to num_ctx tokens (`truncating input prompt
+    limit=num_ctx`, runner/ollamarunner/runner.go NewSequence at v0.20.0), or
+    refuse it with `truncate: false`. From 0.30 llama-server gets at most
+    num_ctx - 1 prompt tokens; a longer prompt is cut to
+    `contextShiftPromptLimit` when context shift is on (the default), else
+    refused with HTTP 400 (llm/llama_server.go completionPromptForRequest).
+    No BOS token here: the double's tokenizer is whitespace words.
+    """
+    opts = body.get("options") or {}
+    truncate = body.get("truncate") is not False
+    if version_tuple(double.version) >= (0, 30, 0):
+        if not truncate or num_ctx <= 1 or tokens <= num_ctx - 1:
+            return tokens, None
+        shift = body.get("shift")
+        if not (double.context_shift if shift is None else bool(shift)):
+            return 0, PROMPT_TOO_LONG
+        keep = int(opts.get("num_keep", 4))
+        keep = tokens if keep < 0 else keep
+        return context_shift_prompt_limit(num_ctx, min(keep, num_ctx - 1)), None
+    if tokens <= num_ctx:
+        return tokens, None
+    if not truncate and version_tuple(double.version) >= (0, 12, 6):
+        return 0, INPUT_TOO_LONG
+    return num_ctx, None
+
+
 # --------------------------------------------------------------------------- the server
 
 
@@ -407,7 +471,18 @@ class Fault:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Go's net.Listen takes the kernel's somaxconn (4096); socketserver's default
+    # backlog of 5 dropped the SYNs of 16 lanes connecting at once, and each
+    # dropped SYN cost a 1 s retransmit (a connect timeout for the client).
+    request_queue_size = 128
     double: OllamaDouble
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Count every accepted TCP connection (one handler thread each)."""
+        d = self.double
+        with d._lock:
+            d.connections += 1
+        super().process_request(request, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that timed out and hung up is normal here, not an error to print."""
@@ -427,6 +502,11 @@ class OllamaDouble:
     realistic per-request cost). `prefill_tps` sets the reported prefill rate.
     """
 
+    # Ollama >= 0.30: does the runner shift context (cut an over-long prompt) or refuse it?
+    # Upstream resolves it per model (server/sched.go resolveContextShift: on, except
+    # deepseek2) unless the request sends `shift`. See `evaluated_prompt`.
+    context_shift: bool = True
+
     def __init__(
         self,
         store: Path,
@@ -436,6 +516,7 @@ class OllamaDouble:
         prefill_tps: float = 400.0,
         default_num_ctx: int = 4096,
         loaded: list[dict[str, Any]] | None = None,
+        log_path: Path | None = None,
     ) -> None:
         self.store = Store(store)
         self.version = version
@@ -444,12 +525,15 @@ class OllamaDouble:
         self.default_num_ctx = default_num_ctx
         self.loaded: list[dict[str, Any]] = list(loaded or [])
         self.requests: list[tuple[str, str]] = []  # (method, path) in arrival order
+        self.connections = 0  # TCP connections accepted so far
         self._faults: list[Fault] = []
         self._stopping = threading.Event()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
         self._lock = threading.Lock()
+        # server log in Ollama's slog text format (see ServerLog), when a path is given
+        self.log: ServerLog | None = ServerLog(log_path, version) if log_path else None
 
     # lifecycle -----------------------------------------------------------
     def start(self) -> OllamaDouble:
@@ -457,8 +541,10 @@ class OllamaDouble:
         httpd.double = self
         self._httpd = httpd
         self._port = httpd.server_address[1]
+        # poll 20 times a second, not socketserver's 2: `stop()` waits for the next
+        # poll, and 0.5 s per double was most of a fast test's time
         self._thread = threading.Thread(
-            target=httpd.serve_forever, name="ollama-double", daemon=True
+            target=httpd.serve_forever, args=(0.05,), name="ollama-double", daemon=True
         )
         self._thread.start()
         return self
@@ -557,6 +643,40 @@ class OllamaDouble:
     def text_layer(self, m: StoredModel, kind: str) -> str:
         layer = m.layer(kind)
         return self.store.read_blob(layer["digest"]).decode() if layer else ""
+
+    def version_at_least(self, *want: int) -> bool:
+        """`self.version` >= `want`, read as Ollama's semver (`0.30.0-rc2` counts as 0.30.0)."""
+        core = self.version.lstrip("v").split("-", 1)[0].split("+", 1)[0]
+        try:
+            have = tuple(int(x) for x in core.split("."))
+        except ValueError:
+            return False
+        return have >= want
+
+    def list_details(self, m: StoredModel) -> dict[str, Any]:
+        """/api/tags details: from 0.30.0 with context_length and embedding_length.
+
+        Upstream (server/model_list_cache.go `buildModelListSummary`): the
+        config blob's `context_length` / `embedding_length`, else the GGUF's
+        `<arch>.context_length` / `<arch>.embedding_length`; zero is omitted.
+        """
+        d = self.details(m, parent=True)
+        if not self.version_at_least(0, 30, 0):
+            return d
+        cfg = self.config_of(m)
+        ctx, emb = cfg.get("context_length") or 0, cfg.get("embedding_length") or 0
+        layer = m.layer("model")
+        if layer is not None and (not ctx or not emb):
+            with contextlib.suppress(OSError, ValueError, KeyError, struct.error):
+                kv, _ = read_model_info(self.store.blob_path(layer["digest"]), False)
+                arch = kv.get("general.architecture", "")
+                ctx = ctx or kv.get(f"{arch}.context_length") or 0
+                emb = emb or kv.get(f"{arch}.embedding_length") or 0
+        if ctx:
+            d["context_length"] = int(ctx)
+        if emb:
+            d["embedding_length"] = int(emb)
+        return d
 
     def details(self, m: StoredModel, *, parent: bool = False) -> dict[str, Any]:
         cfg = self.config_of(m)
@@ -695,6 +815,7 @@ class _Handler(BaseHTTPRequestHandler):
         ("POST", "/api/copy"): "copy",
         ("GET", "/api/ps"): "ps",
         ("POST", "/api/generate"): "generate",
+        ("POST", "/api/chat"): "chat",
     }
 
     def _dispatch(self) -> None:
@@ -757,7 +878,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "modified_at": go_time(mtime),
                     "size": m.size,
                     "digest": m.digest,
-                    "details": d.details(m, parent=True),
+                    "details": d.list_details(m),
                     "_mtime": mtime,
                 }
             )
@@ -955,7 +1076,11 @@ class _Handler(BaseHTTPRequestHandler):
             d.loaded = [e for e in d.loaded if e["name"].lower() != m.name.lower()]
             d.loaded.append({"name": m.name, "context_length": num_ctx, "size": m.size})
         prompt = str(body.get("prompt") or "")
-        n = len(prompt.split())
+        n, refusal = evaluated_prompt(d, body, num_ctx, len(prompt.split()))
+        log_request(d, m, body, num_ctx, len(prompt.split()), n, refusal)
+        if refusal is not None:
+            self._error(400, refusal)
+            return
         prefill_ns = int(n / d.prefill_tps * 1e9) if d.prefill_tps else 0
         now = go_time(time.time())
         final = {
@@ -976,6 +1101,154 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             first = {"model": name, "created_at": now, "response": "ok", "done": False}
             self._stream([first, final])
+
+    def _chat(self, body: dict[str, Any]) -> None:
+        chat_request(self, body)
+
+
+# --------------------------------------------------------------------------- server log
+
+
+_NEEDS_QUOTE = re.compile(r'[\s="\\]')  # slog needsQuoting, for the values written here
+
+
+class ServerLog:
+    """The double's server log, written the way Ollama's slog text handler writes it.
+
+    Why: `ctxfix scan --log FILE` must be tested end to end against the lines a
+    real server writes for the requests it served. Formats (github.com/ollama/ollama):
+    `logutil.NewLogger` (slog.NewTextHandler, source = file base name);
+    before 0.30 `msg="starting runner" cmd="... runner --ollama-engine --model
+    <blob> --port N"` (llm/server.go) then the runner's `msg=load request="{...
+    Parallel:1 ... KvSize:N ...}"` (runner/ollamarunner/runner.go); from 0.30
+    `msg="starting llama-server" cmd="... --model <blob> ... -c N -np 1"`
+    (llm/llama_server.go); and `msg="truncating input prompt" limit= prompt=
+    keep= new=` (runner.go before 0.30, llama_server.go after).
+    """
+
+    def __init__(self, path: Path, version: str) -> None:
+        self.path = Path(path)
+        self.version = version
+        self.loaded: dict[str, int] = {}  # model name -> context its runner was started with
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _time() -> str:
+        """Go's slog text time: RFC 3339 with milliseconds and the local offset."""
+        t = datetime.now().astimezone()
+        off = t.strftime("%z")
+        tz = "Z" if off in ("+0000", "-0000") else f"{off[:3]}:{off[3:]}"
+        return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}{tz}"
+
+    def write(self, level: str, source: str, msg: str, **attrs: Any) -> None:
+        quoted = json.dumps(msg) if _NEEDS_QUOTE.search(msg) else msg
+        parts = [f"time={self._time()}", f"level={level}", f"source={source}", f"msg={quoted}"]
+        for k, v in attrs.items():
+            text = str(v)
+            parts.append(f"{k}={json.dumps(text) if _NEEDS_QUOTE.search(text) else text}")
+        with self._lock, self.path.open("a", encoding="utf-8") as fh:
+            fh.write(" ".join(parts) + "\n")
+
+    def load(self, name: str, blob: Path, num_ctx: int) -> None:
+        """The lines a server writes when it starts a runner for `name` at `num_ctx`."""
+        if self.loaded.get(name.lower()) == num_ctx:
+            return
+        self.loaded[name.lower()] = num_ctx
+        if version_tuple(self.version) >= (0, 30, 0):
+            cmd = (
+                f"/usr/lib/ollama/llama-server --model {blob} --port 40123 --host 127.0.0.1 "
+                f"--no-webui --offline -c {num_ctx} -np 1"
+            )
+            self.write("INFO", "llama_server.go:433", "starting llama-server", cmd=cmd)
+            return
+        cmd = f"/usr/local/bin/ollama runner --ollama-engine --model {blob} --port 40123"
+        self.write("INFO", "server.go:392", "starting runner", cmd=cmd)
+        request = (
+            "{Operation:commit LoraPath:[] Parallel:1 BatchSize:512 FlashAttention:Auto "
+            f"KvSize:{num_ctx} KvCacheType: NumThreads:8 GPULayers:[] MultiUserCache:false "
+            "ProjectorPath: MainGPU:0 UseMmap:false}"
+        )
+        self.write("INFO", "runner.go:1271", "load", request=request)
+
+    def truncated(self, limit: int, prompt: int, keep: int, new: int) -> None:
+        new_runner = version_tuple(self.version) >= (0, 30, 0)
+        source = "llama_server.go:317" if new_runner else "runner.go:186"
+        self.write(
+            "WARN",
+            source,
+            "truncating input prompt",
+            limit=limit,
+            prompt=prompt,
+            keep=keep,
+            new=new,
+        )
+
+
+def log_request(
+    double: OllamaDouble,
+    m: StoredModel,
+    body: dict[str, Any],
+    num_ctx: int,
+    tokens: int,
+    evaluated: int,
+    refusal: str | None,
+) -> None:
+    """Log what the double did for one /api/generate or /api/chat request (no-op without a log).
+
+    The limit logged follows the version: num_ctx before 0.30 (the runner's
+    cache size), `contextShiftPromptLimit` from 0.30 (what `evaluated_prompt` keeps).
+    """
+    log = double.log
+    if log is None:
+        return
+    layer = m.layer("model")
+    if layer is not None:
+        log.load(m.name, double.store.blob_path(layer["digest"]), num_ctx)
+    if refusal is not None or evaluated >= tokens:
+        return
+    opts = body.get("options") or {}
+    keep = int(opts.get("num_keep", 4))
+    keep = tokens if keep < 0 else keep
+    keep = min(keep, num_ctx - 1)
+    limit = num_ctx if version_tuple(double.version) < (0, 30, 0) else evaluated
+    log.truncated(limit, tokens, keep, evaluated)
+
+
+def chat_request(handler: Any, body: dict[str, Any]) -> None:
+    """POST /api/chat: the messages' contents joined are the prompt (whitespace tokens).
+
+    Only what ctxfix needs from a chat: the context it is served at, the same
+    truncation as /api/generate, and the server log lines; the answer is "ok".
+    """
+    msgs = body.get("messages") or []
+    prompt = " ".join(str(x.get("content") or "") for x in msgs if isinstance(x, dict))
+    d = handler.d
+    name = body.get("model") or ""
+    m = d.store.find(name)
+    if m is None:
+        handler._error(404, f"model '{name}' not found")
+        return
+    opts = body.get("options") or {}
+    num_ctx = int(opts.get("num_ctx") or d.params_of(m).get("num_ctx") or d.default_num_ctx)
+    tokens = len(prompt.split())
+    n, refusal = evaluated_prompt(d, body, num_ctx, tokens)
+    log_request(d, m, body, num_ctx, tokens, n, refusal)
+    if refusal is not None:
+        handler._error(400, refusal)
+        return
+    final = {
+        "model": name,
+        "created_at": go_time(time.time()),
+        "message": {"role": "assistant", "content": "ok"},
+        "done": True,
+        "done_reason": "stop",
+        "prompt_eval_count": n,
+        "eval_count": 1,
+    }
+    if body.get("stream") is False:
+        handler._json(200, final)
+    else:
+        handler._stream([final])
 
 
 if __name__ == "__main__":  # python tests/ollama_server.py STORE_DIR: serve it by hand

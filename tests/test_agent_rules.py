@@ -34,10 +34,17 @@ and the upstream facts in its docstring):
   opencode   yes    yes    yes    yes    yes
   zed        yes    yes    yes    no     no
   codex      yes    yes    yes    no     yes
-  openhands  yes    yes    yes    no     yes
+  openhands  yes    yes    yes    yes    yes
   goose      yes    yes    yes    yes    yes
   qwen-code  yes    yes    yes    no     yes
   crush      yes    yes    yes    no     no
+  cline      yes    yes    yes    no     yes
+  roo-code   yes    no     yes    no     no
+  kilo-code  yes    no     yes    no     no
+  claude-code yes   yes    yes    no     yes
+  pi         yes    yes    yes    no     no
+  kimi       yes    yes    yes    no     no
+  hermes     yes    yes    yes    yes    yes
 
   CTX201/CTX202/CTX203 can fire on every agent: each declares a window (or
   has a documented default one) and names a model. Where the agent sends its
@@ -51,12 +58,21 @@ and the upstream facts in its docstring):
                 /api/chat); other prefixes are not Ollama bindings.
     zed       - the Ollama provider always posts to /api/chat.
     codex     - /v1 only, and no config key sends num_ctx.
-    openhands - litellm sends no num_ctx (`completion_kwargs` unverified, not read).
     qwen-code - /v1 only, and no num_ctx key is read.
     crush     - /v1 only, and no num_ctx key exists.
+    cline     - always /api/chat (a /v1 base URL is cut back to the root).
+    roo-code, kilo-code - always /api/chat (the ollama npm client).
+    claude-code - Ollama's Anthropic /v1/messages maps nothing to num_ctx.
+    pi        - /v1 (or /v1/messages) only, and no num_ctx key exists.
+    kimi      - /v1 (or /v1/messages) only, and no num_ctx key exists.
   CTX301 (timeout < prefill) cannot fire on:
     zed       - no request timeout setting for Ollama is documented.
     crush     - ProviderConfig has no timeout key.
+    roo-code, kilo-code - no timeout is passed to the Ollama client.
+  CTX202 (window below native) cannot fire on roo-code, kilo-code: they plan with
+  the native context from /api/show; a low ollamaNumCtx is CTX201 (window > served).
+    pi        - models.json has no timeout key.
+    kimi      - LLMProvider has no timeout key.
   (qwen-code fires only with generationConfig.timeout set: no default is known.)
   `test_rules_that_cannot_fire` checks these shapes on every binding scanned.
 """
@@ -110,9 +126,14 @@ CANNOT_FIRE: dict[str, tuple[str, ...]] = {
     "aider": ("CTX204",),
     "zed": ("CTX204", "CTX301"),
     "codex": ("CTX204",),
-    "openhands": ("CTX204",),
     "qwen-code": ("CTX204",),
     "crush": ("CTX204", "CTX301"),
+    "cline": ("CTX204",),
+    "roo-code": ("CTX202", "CTX204", "CTX301"),
+    "kilo-code": ("CTX202", "CTX204", "CTX301"),
+    "claude-code": ("CTX204",),
+    "pi": ("CTX204", "CTX301"),
+    "kimi": ("CTX204", "CTX301"),
 }
 
 Subs = tuple[tuple[str, str], ...]
@@ -164,9 +185,19 @@ OPENCODE = ("configs/opencode/opencode.jsonc",)
 ZED = ("configs/zed/settings.json",)
 CODEX = ("configs/codex/config.toml",)
 OPENHANDS = ("configs/openhands/config.toml",)
+OPENHANDS_KWARGS = ("configs/openhands/kwargs/config.toml",)
 GOOSE = ("configs/goose/config.yaml",)
 QWEN = ("configs/qwen-code/settings.json",)
 CRUSH = ("configs/crush/crush.json",)
+CLINE = ("configs/cline/globalState.json",)
+CLINE_SDK = ("configs/cline/sdk/settings/providers.json",)
+ROO = ("configs/roo-code/roo-code-settings.json",)
+KILO = ("configs/kilo-code/kilo-code-settings.json",)
+CLAUDE = ("configs/claude-code/.claude/settings.json",)
+CLAUDE_LOCAL = ("configs/claude-code/project/.claude/settings.local.json",)
+PI = ("configs/pi/.pi/agent/models.json",)
+KIMI = ("configs/kimi/.kimi/config.toml",)
+HERMES = ("configs/hermes/.hermes/config.yaml",)
 
 CASES: tuple[Case, ...] = (
     # ---------------------------------------------------------------- OpenClaw (JSON5)
@@ -549,6 +580,16 @@ CASES: tuple[Case, ...] = (
         ),
         fix=(("timeout = 300\n", "timeout = 410\n"),),
     ),
+    Case(  # completion_kwargs reach litellm; on openai/ + /v1 Ollama drops num_ctx
+        "openhands",
+        "CTX204",
+        OPENHANDS_KWARGS,
+        "llama3.3:70b",
+        r"completion_kwargs = \{ num_ctx = 32768 \}",
+        {"num_ctx": 32768, "served": 131072},
+        # removing it would inherit [llm]'s num_ctx: an own empty table replaces it
+        fix=(("completion_kwargs = { num_ctx = 32768 }", "completion_kwargs = {}"),),
+    ),
     # ---------------------------------------------------------------- Goose (YAML)
     Case(
         "goose",
@@ -691,6 +732,251 @@ CASES: tuple[Case, ...] = (
         {"suggestions": ["gpt-oss:20b"]},
         fix=(('"id": "gpt-oss:120b"', '"id": "gpt-oss:20b"'),),
         fixed_model="gpt-oss:20b",
+    ),
+    # ---------------------------------------------------------------- Claude Code (JSON env)
+    Case(  # no window set: Claude Code assumes 200K, Ollama's Anthropic API sends no num_ctx
+        "claude-code",
+        "CTX201",
+        CLAUDE,
+        "qwen3-coder:30b",
+        r'^  "env": \{$',
+        {"current": 200000, "served": 4096, "native": 262144, "target": 4096},
+        fix=tuple(
+            (f'{k}": "qwen3-coder:30b"', f'{k}": "qwen3-coder:30b-262k"')
+            for k in ("model", "OPUS_MODEL", "SONNET_MODEL", "HAIKU_MODEL", "SUBAGENT_MODEL")
+        ),
+        fixed_model="qwen3-coder:30b-262k",
+    ),
+    Case(  # env values are strings
+        "claude-code",
+        "CTX202",
+        CLAUDE_LOCAL,
+        "llama3.3:70b",
+        r'"CLAUDE_CODE_AUTO_COMPACT_WINDOW": "32768"',
+        {"current": 32768, "native": 131072, "served": 131072, "target": 131072},
+        fire=(('_WINDOW": "200000"', '_WINDOW": "32768"'),),
+        fix=(('_WINDOW": "32768"', '_WINDOW": "131072"'),),
+    ),
+    Case(
+        "claude-code",
+        "CTX203",
+        CLAUDE,
+        "qwen3-coder:30b-128k",
+        r'"model": "qwen3-coder:30b-128k"',
+        {"suggestions": ["qwen3-coder:30b-v-128k", "qwen3-coder:30b-262k", "qwen3-coder:30b"]},
+        fire=(('"model": "qwen3-coder:30b"', '"model": "qwen3-coder:30b-128k"'),),
+        fix=(('"model": "qwen3-coder:30b-128k"', '"model": "qwen3-coder:30b-v-128k"'),),
+        fixed_model="qwen3-coder:30b-v-128k",
+    ),
+    Case(  # API_TIMEOUT_MS is in milliseconds
+        "claude-code",
+        "CTX301",
+        CLAUDE_LOCAL,
+        "llama3.3:70b",
+        r'"API_TIMEOUT_MS": "300000"',
+        prefill(131072, 300.0),
+        fire=(('"API_TIMEOUT_MS": "600000"', '"API_TIMEOUT_MS": "300000"'),),
+        fix=(('"API_TIMEOUT_MS": "300000"', '"API_TIMEOUT_MS": "410000"'),),
+    ),
+    # ---------------------------------------------------------------- Cline (JSON stores)
+    Case(  # sent as num_ctx on /api/chat: over native only; Ollama clamps it to 131,072
+        "cline",
+        "CTX201",
+        CLINE_SDK,
+        "devstral:24b",
+        r'"contextWindow": 262144',
+        {"current": 262144, "served": 131072, "native": 131072, "target": 131072},
+        fire=(('"contextWindow": 16384', '"contextWindow": 262144'),),
+        fix=(('"contextWindow": 262144', '"contextWindow": 131072'),),
+    ),
+    Case(  # ollamaApiOptionsCtxNum is a string
+        "cline",
+        "CTX202",
+        CLINE,
+        "qwen3-coder:30b",
+        r'"ollamaApiOptionsCtxNum": "32768"',
+        {"current": 32768, "native": 262144, "served": 32768, "target": 262144},
+        fix=(('"ollamaApiOptionsCtxNum": "32768"', '"ollamaApiOptionsCtxNum": "262144"'),),
+    ),
+    Case(
+        "cline",
+        "CTX203",
+        CLINE,
+        "qwen3-coder:30b-256k",
+        r'"actModeOllamaModelId": "qwen3-coder:30b-256k"',
+        {"suggestions": ["qwen3-coder:30b-262k", "qwen3-coder:30b-v-128k", "qwen3-coder:30b"]},
+        fire=(('"qwen3-coder:30b"', '"qwen3-coder:30b-256k"'),),
+        fix=(('"qwen3-coder:30b-256k"', '"qwen3-coder:30b-262k"'),),
+        fixed_model="qwen3-coder:30b-262k",
+    ),
+    Case(  # requestTimeoutMs is in milliseconds
+        "cline",
+        "CTX301",
+        CLINE,
+        "qwen3-coder:30b",
+        r'"requestTimeoutMs": 30000',
+        prefill(32768, 30.0),
+        fix=(('"requestTimeoutMs": 30000', '"requestTimeoutMs": 110000'),),
+    ),
+    # ---------------------------------------------------------------- Pi (JSON)
+    Case(  # `ollama launch pi` wrote the native 262,144 from /api/tags; Ollama serves 4,096
+        "pi",
+        "CTX201",
+        PI,
+        "qwen3-coder:30b",
+        r'"contextWindow": 262144',
+        {"current": 262144, "served": 4096, "native": 262144, "target": 4096},
+        fix=(('"contextWindow": 262144', '"contextWindow": 4096'),),
+    ),
+    Case(
+        "pi",
+        "CTX202",
+        PI,
+        "gpt-oss:20b",
+        r'"contextWindow": 32768',
+        {"current": 32768, "native": 131072, "served": 131072, "target": 131072},
+        fire=(('"contextWindow": 131072', '"contextWindow": 32768'),),
+        fix=(('"contextWindow": 32768', '"contextWindow": 131072'),),
+    ),
+    Case(
+        "pi",
+        "CTX203",
+        PI,
+        "gpt-oss:20b-mxfp4",
+        r'"id": "gpt-oss:20b-mxfp4"',
+        {"suggestions": ["gpt-oss:20b"]},
+        fire=(('"id": "gpt-oss:20b"', '"id": "gpt-oss:20b-mxfp4"'),),
+        fix=(('"id": "gpt-oss:20b-mxfp4"', '"id": "gpt-oss:20b"'),),
+        fixed_model="gpt-oss:20b",
+    ),
+    # ---------------------------------------------------------------- Kimi Code CLI (TOML)
+    Case(
+        "kimi",
+        "CTX201",
+        KIMI,
+        "qwen3-coder:30b",
+        r"^max_context_size = 262144  #",
+        {"current": 262144, "served": 4096, "native": 262144, "target": 4096},
+        fix=(('model = "qwen3-coder:30b"\n', 'model = "qwen3-coder:30b-262k"\n'),),
+        fixed_model="qwen3-coder:30b-262k",
+    ),
+    Case(
+        "kimi",
+        "CTX202",
+        KIMI,
+        "gpt-oss:20b",
+        r"^max_context_size = 32768$",
+        {"current": 32768, "native": 131072, "served": 131072, "target": 131072},
+        fire=(("max_context_size = 131072", "max_context_size = 32768"),),
+        fix=(("max_context_size = 32768", "max_context_size = 131072"),),
+    ),
+    Case(
+        "kimi",
+        "CTX203",
+        KIMI,
+        "gpt-oss:20b-mxfp4",
+        r'^model = "gpt-oss:20b-mxfp4"$',
+        {"suggestions": ["gpt-oss:20b"]},
+        fire=(('model = "gpt-oss:20b"', 'model = "gpt-oss:20b-mxfp4"'),),
+        fix=(('model = "gpt-oss:20b-mxfp4"', 'model = "gpt-oss:20b"'),),
+        fixed_model="gpt-oss:20b",
+    ),
+    # ---------------------------------------------------------------- Hermes Agent (YAML)
+    Case(  # its num_ctx rides in extra_body.options on /v1, which Ollama ignores
+        "hermes",
+        "CTX201",
+        HERMES,
+        "qwen3-coder:30b",
+        r"^  context_length: 131072$",
+        {"current": 131072, "served": 4096, "native": 262144, "target": 4096},
+        fix=(('default: "qwen3-coder:30b"', 'default: "qwen3-coder:30b-v-128k"'),),
+        fixed_model="qwen3-coder:30b-v-128k",
+    ),
+    Case(
+        "hermes",
+        "CTX202",
+        HERMES,
+        "qwen3-coder:30b",
+        r"^  context_length: 32768$",
+        {"current": 32768, "native": 262144, "served": 4096, "target": 262144},
+        fire=(("context_length: 131072", "context_length: 32768"),),
+        fix=(
+            ('default: "qwen3-coder:30b"', 'default: "qwen3-coder:30b-262k"'),
+            ("context_length: 32768", "context_length: 262144"),
+            ("ollama_num_ctx: 131072", "ollama_num_ctx: 262144"),
+        ),
+        fixed_model="qwen3-coder:30b-262k",
+    ),
+    Case(
+        "hermes",
+        "CTX203",
+        HERMES,
+        "qwen3-coder:30b-128k",
+        r'^  default: "qwen3-coder:30b-128k"$',
+        {"suggestions": ["qwen3-coder:30b-v-128k", "qwen3-coder:30b-262k", "qwen3-coder:30b"]},
+        fire=(('default: "qwen3-coder:30b"', 'default: "qwen3-coder:30b-128k"'),),
+        fix=(('default: "qwen3-coder:30b-128k"', 'default: "qwen3-coder:30b-v-128k"'),),
+        fixed_model="qwen3-coder:30b-v-128k",
+    ),
+    Case(
+        "hermes",
+        "CTX204",
+        HERMES,
+        "qwen3-coder:30b",
+        r"^  ollama_num_ctx: 131072$",
+        {"num_ctx": 131072, "served": 4096},
+        fix=(("  ollama_num_ctx: 131072\n", ""),),
+    ),
+    Case(  # providers.<id>.request_timeout_seconds, in seconds
+        "hermes",
+        "CTX301",
+        HERMES,
+        "qwen3-coder:30b-v-128k",
+        r"request_timeout_seconds: 300 ",
+        prefill(131072, 300.0),
+        fire=(('default: "qwen3-coder:30b"', 'default: "qwen3-coder:30b-v-128k"'),),
+        fix=(("request_timeout_seconds: 300 ", "request_timeout_seconds: 410 "),),
+    ),
+    # ---------------------------------------------------------------- Roo Code, Kilo Code (export)
+    Case(  # plans with the native 262,144 while ollamaNumCtx 32,768 is served
+        "roo-code",
+        "CTX201",
+        ROO,
+        "qwen3-coder:30b",
+        r'"ollamaNumCtx":32768',
+        {"current": 262144, "served": 32768, "native": 262144},
+        fix=(('"ollamaNumCtx":32768', '"ollamaNumCtx":262144'),),
+    ),
+    Case(
+        "roo-code",
+        "CTX203",
+        ROO,
+        "devstral:24b-2505",
+        r'"ollamaModelId":"devstral:24b-2505"',
+        {"suggestions": ["devstral:24b"]},
+        fire=(('"devstral:24b"', '"devstral:24b-2505"'),),
+        fix=(('"devstral:24b-2505"', '"devstral:24b"'),),
+        fixed_model="devstral:24b",
+    ),
+    Case(
+        "kilo-code",
+        "CTX201",
+        KILO,
+        "llama3.1:8b",
+        r'"ollamaNumCtx":8192',
+        {"current": 131072, "served": 8192, "native": 131072},
+        fix=(('"ollamaNumCtx":8192', '"ollamaNumCtx":131072'),),
+    ),
+    Case(
+        "kilo-code",
+        "CTX203",
+        KILO,
+        "llama3.1:8b-instruct",
+        r'"ollamaModelId":"llama3.1:8b-instruct"',
+        {"suggestions": ["llama3.1:8b"]},
+        fire=(('"llama3.1:8b"', '"llama3.1:8b-instruct"'),),
+        fix=(('"llama3.1:8b-instruct"', '"llama3.1:8b"'),),
+        fixed_model="llama3.1:8b",
     ),
 )
 

@@ -119,9 +119,14 @@ def test_cargo_config_toml_is_not_codex():
 
 
 def test_user_paths_honour_codex_home(tmp_path):
-    assert codex.user_paths({}, tmp_path) == [tmp_path / ".codex" / "config.toml"]
+    home = tmp_path / ".codex"
+    assert codex.user_paths({}, tmp_path) == [
+        home / "config.toml",
+        home / "ollama-launch.config.toml",
+    ]
     assert codex.user_paths({"CODEX_HOME": "/srv/codex"}, tmp_path) == [
-        Path("/srv/codex/config.toml")
+        Path("/srv/codex/config.toml"),
+        Path("/srv/codex/ollama-launch.config.toml"),
     ]
 
 
@@ -142,3 +147,69 @@ def test_wrong_shape_is_an_error_with_location():
 def test_openhands_config_toml_is_not_codex():
     path = FIX.parent / "openhands" / "config.toml"
     assert codex.read(path) == []
+
+
+def test_oss_provider_gives_a_binding_for_codex_oss():
+    """`oss_provider = "ollama"`: `codex --oss` uses gpt-oss:20b on the built-in provider."""
+    root, local = codex.read(FIX / "oss" / "config.toml")
+    assert (root.model, root.host, root.api) == (
+        "gpt-oss:20b",
+        "http://localhost:11434/v1",
+        "openai",
+    )
+    # the model is Codex's choice, located at the key that selects it; it is never renamed
+    assert (root.model_ref.source, root.model_ref.location.key) == ("default", "oss_provider")
+    assert root.pinned and "codex --oss" in root.pinned and root.refs == ()
+    assert (root.context_window.value, root.context_window.location.line) == (131072, 6)
+    assert (root.timeout_s.value, root.timeout_s.source) == (300.0, "default")
+    assert "timeout" not in root.edit_paths
+    assert local.context_window.value == 8192
+    assert local.edit_paths["context_window"] == ("profiles", "local", "model_context_window")
+
+
+def test_oss_provider_is_no_second_binding_when_the_provider_is_already_ollama():
+    text = 'model = "qwen3:8b"\nmodel_provider = "ollama"\noss_provider = "ollama"\n'
+    (b,) = codex.read(FIX / "config.toml", text)
+    assert b.model == "qwen3:8b"
+
+
+def test_oss_provider_lmstudio_is_not_ollama():
+    assert codex.read(FIX / "config.toml", 'oss_provider = "lmstudio"\n') == []
+
+
+def test_what_ollama_launch_codex_writes_is_read_with_its_catalog_window():
+    """`ollama-launch.config.toml` + `model.json`: the window is the catalog's native 262,144."""
+    (b,) = codex.read(FIX / "launch" / "ollama-launch.config.toml")
+    assert (b.model, b.host) == ("qwen3-coder:30b", "http://127.0.0.1:11434/v1/")
+    # model_catalog_json names /home/dev/.codex/model.json: the sibling launch writes is read
+    w = b.context_window
+    assert (w.value, w.location.file, w.location.line) == (
+        262144,
+        str(FIX / "launch" / "model.json"),
+        5,
+    )
+    assert w.location.key == "models[0].context_window"
+    assert b.written_by == "ollama launch"
+    # both files are rewritten on every launch: nothing but the model is located for edits
+    assert b.pinned and b.edit_paths == {"model_ref": ("model",)}
+
+
+def test_catalog_window_loses_to_model_context_window(tmp_path):
+    (tmp_path / "cat.json").write_text('{"models": [{"slug": "llama3.1:8b", "context_window": 8}]}')
+    text = (
+        'model = "llama3.1:8b"\nmodel_provider = "box"\nmodel_catalog_json = "cat.json"\n'
+        "model_context_window = 65536\n\n"
+        '[model_providers.box]\nbase_url = "http://10.0.0.5:11434/v1"\n'
+    )
+    (b,) = codex.read(tmp_path / "config.toml", text)
+    assert (b.context_window.value, b.written_by, b.pinned) == (65536, None, None)
+    (b,) = codex.read(tmp_path / "config.toml", text.replace("model_context_window = 65536\n", ""))
+    assert (b.context_window.value, b.context_window.location.file) == (
+        8,
+        str(tmp_path / "cat.json"),
+    )
+    assert b.edit_paths["context_window"] == ("model_context_window",)  # an override wins
+
+
+def test_user_paths_include_the_ollama_launch_profile(tmp_path):
+    assert tmp_path / ".codex" / "ollama-launch.config.toml" in codex.user_paths({}, tmp_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,85 @@ def test_user_paths(tmp_path: Path) -> None:
     assert continue_dev.user_paths({"CONTINUE_GLOBAL_DIR": "/c"}, tmp_path)[0] == Path(
         "/c/config.yaml"
     )
+
+
+# ------------------------------------------------------------------ configs/, agents/, uses:
+
+DOT = FIX / ".continue"
+
+
+def test_configs_and_agents_dirs_are_user_configs(tmp_path: Path) -> None:
+    """Continue loads every YAML under configs/, agents/ and assistants/ (walked)."""
+    for rel in ("configs/config.yaml", "agents/team/a.yml", "assistants/old.yaml", "agents/x.md"):
+        (tmp_path / ".continue" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / ".continue" / rel).write_text("models: []\n")
+    paths = continue_dev.user_paths({}, tmp_path)
+    assert paths[2:] == [
+        tmp_path / ".continue/configs/config.yaml",
+        tmp_path / ".continue/agents/team/a.yml",
+        tmp_path / ".continue/assistants/old.yaml",
+    ]
+    assert Path("repo/.continue/agents/a.yaml").match(continue_dev.PATH_GLOBS[4])
+
+
+def test_agents_file_is_a_config() -> None:
+    (b,) = continue_dev.read(DOT / "agents/local-agent.yaml")
+    assert (b.model, b.context_window.value, b.api) == ("llama3.1:8b", 131072, "native")
+
+
+def test_local_blocks_are_read_where_continue_takes_each_value() -> None:
+    notes: list = []
+    deepseek, qwen = continue_dev.read(DOT / "configs/config.yaml", notes=notes)
+    config, block = str(DOT / "configs/config.yaml"), str(DOT / "blocks/deepseek-r1.yaml")
+    # override replaces defaultCompletionOptions: the window is the config's, the rest the block's
+    assert (deepseek.model, deepseek.file) == ("deepseek-r1:7b", config)
+    assert deepseek.context_window.location.key == (
+        "models[1].override.defaultCompletionOptions.contextLength"
+    )
+    assert (deepseek.context_window.value, deepseek.num_ctx.value) == (16384, 16384)
+    assert (deepseek.timeout_s.value, deepseek.timeout_s.location.file) == (600.0, block)
+    assert deepseek.max_tokens.source == "default"  # the block's maxTokens was replaced
+    # values in the block file are read, not edited through the config
+    assert set(deepseek.edit_paths) == {"context_window", "num_ctx", "max_tokens"}
+    assert deepseek.pinned and block in deepseek.pinned
+    # no override: the binding is the block file's, every value editable there
+    assert qwen.file == str(DOT / "blocks/qwen3-coder.yaml")
+    assert (qwen.model, qwen.context_window.value, qwen.context_window.location.line) == (
+        "qwen3-coder:30b",
+        65536,
+        14,
+    )
+    assert qwen.edit_paths["model_ref"] == ("models", 0, "model") and not qwen.pinned
+    # the hub block is said, not silently skipped
+    (note,) = notes
+    assert note.where == config and "'ollama/gpt-oss-20b'" in note.problem
+    assert "cannot read offline" in note.problem
+
+
+def test_uses_file_url_and_missing_block(tmp_path: Path) -> None:
+    shutil.copy(DOT / "blocks/qwen3-coder.yaml", tmp_path / "q.yaml")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "name: x\nversion: 0.0.1\nschema: v1\nmodels:\n"
+        f"  - uses: {(tmp_path / 'q.yaml').as_uri()}\n"
+        "  - uses: ./gone.yaml\n"
+    )
+    notes: list = []
+    (b,) = continue_dev.read(cfg, notes=notes)
+    assert b.file == str(tmp_path / "q.yaml")
+    (note,) = notes
+    assert "gone.yaml" in note.problem and "block not read" in note.problem
+
+
+def test_scan_warns_once_for_the_hub_block(tmp_path: Path) -> None:
+    from cli_run import run_ctxfix
+
+    r = run_ctxfix(
+        "scan", "--no-server", "--no-user", "--no-store", "--isolated", "--format", "json",
+        str(DOT / "configs/config.yaml"), cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode in (0, 1) and "Traceback" not in r.stderr
+    assert [ln for ln in r.stderr.splitlines() if "ollama/gpt-oss-20b" in ln] != []
+    assert len([ln for ln in r.stderr.splitlines() if "hub block" in ln]) == 1
+    files = {a["file"] for a in json.loads(r.stdout)["agents"]}
+    assert files == {str(DOT / "configs/config.yaml"), str(DOT / "blocks/qwen3-coder.yaml")}

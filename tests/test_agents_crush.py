@@ -78,14 +78,26 @@ def test_opencode_json_is_not_crush():
 
 
 def test_user_paths_honour_xdg(tmp_path):
+    """load.go lookupConfigs: system, global JSON, global crushrc, data JSON (no crushrc)."""
     assert crush.user_paths({}, tmp_path) == [
+        Path("/etc/crush/crush.json"),
         tmp_path / ".config" / "crush" / "crush.json",
+        tmp_path / ".config" / "crush" / "crushrc",
         tmp_path / ".local" / "share" / "crush" / "crush.json",
     ]
-    assert crush.user_paths({"XDG_CONFIG_HOME": "/c", "XDG_DATA_HOME": "/d"}, tmp_path) == [
+    assert crush.user_paths({"XDG_CONFIG_HOME": "/c", "XDG_DATA_HOME": "/d"}, tmp_path)[1:] == [
         Path("/c/crush/crush.json"),
+        Path("/c/crush/crushrc"),
         Path("/d/crush/crush.json"),
     ]
+    env = {"CRUSH_GLOBAL_CONFIG": "/g", "CRUSH_GLOBAL_DATA": "/s", "XDG_CONFIG_HOME": "/c"}
+    assert crush.user_paths(env, tmp_path)[1:] == [
+        Path("/g/crush.json"),
+        Path("/g/crushrc"),
+        Path("/s/crush.json"),
+    ]
+    win = crush.user_paths({"LOCALAPPDATA": "C:/Users/u/AppData/Local"}, tmp_path)
+    assert win[-1] == Path("C:/Users/u/AppData/Local/crush/crush.json")
 
 
 def test_malformed_json_names_file_line_and_column():
@@ -93,3 +105,68 @@ def test_malformed_json_names_file_line_and_column():
     with pytest.raises(CtxfixError) as exc:
         crush.read(MAIN, text)
     assert exc.value.where == f"{MAIN}:3:28"
+
+
+# --------------------------------------------------------------------------- crushrc
+
+RC = FIX / "rc" / "crushrc"
+
+
+def test_crushrc_builtins_are_bindings():
+    """`provider add` / `model add` / `model large|small` flags, located on their lines."""
+    qwen, llama = crush.read(RC)
+    assert (qwen.model, qwen.api, qwen.host, qwen.format) == (
+        "qwen3-coder:30b",
+        "openai",
+        "http://localhost:11434/v1/",
+        "crushrc",
+    )
+    cw = qwen.context_window
+    assert (cw.value, cw.location.line, cw.location.col) == (256000, 13, 20)
+    assert (qwen.max_tokens.value, qwen.max_tokens.location.key) == (
+        16384,
+        "models.large.max_tokens",
+    )
+    assert [r.path for r in qwen.refs] == [
+        ("providers", "ollama", "models", 0, "id"),
+        ("models", "large", "model"),
+    ]
+    # no --context-window: nothing to judge, and Crush fills it from discovery
+    assert (llama.model, llama.context_window) == ("llama3.3:70b", None)
+
+
+def test_crushrc_shell_forms():
+    text = (
+        "provider add 'box' --type openai-compat \\\n"
+        '  --base-url "http://$HOST:11434/v1"\n'  # dynamic: not read
+        "provider add lan --base-url http://192.168.1.20:11434/v1 --flat-rate true\n"
+        'model add lan/"gpt-oss:20b" --context-window "131072"; model add lan/x '
+        "--context-window 8\n"
+        "model remove lan/x\n"
+        "if true; then model add ghost/qwen3:8b --context-window 1; fi  # no such provider\n"
+    )
+    (b,) = crush.read(Path("crushrc"), text)
+    assert (b.model, b.context_window.value, b.host) == (
+        "gpt-oss:20b",
+        131072,
+        "http://192.168.1.20:11434/v1",
+    )
+
+
+def test_crushrc_edits_keep_quoting_and_append_flags():
+    from ctxfix.edits import load_document
+
+    text = 'model large "ollama/qwen3:30b"\nprovider add ollama\nmodel add ollama/qwen3:30b # c\n'
+    doc = load_document(Path("crushrc"), text, fmt="crushrc")
+    doc.set(("models", "large", "model"), "qwen3:30b-262k")
+    doc.set(("providers", "ollama", "models", 0, "context_window"), 262144)
+    assert doc.text == (
+        'model large "ollama/qwen3:30b-262k"\nprovider add ollama\n'
+        "model add ollama/qwen3:30b --context-window 262144 # c\n"
+    )
+
+
+def test_unterminated_quote_names_the_file():
+    with pytest.raises(CtxfixError) as exc:
+        crush.read(Path("x/crushrc"), 'provider add ollama --base-url "http://h\n')
+    assert exc.value.where == "x/crushrc" and "unterminated" in exc.value.problem

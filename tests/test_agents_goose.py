@@ -104,3 +104,52 @@ def test_malformed_yaml_names_file_line_and_column():
     with pytest.raises(CtxfixError) as exc:
         goose.read(MAIN, "GOOSE_PROVIDER: ollama\nGOOSE_MODEL: [qwen3\n")
     assert exc.value.where == f"{MAIN}:3:1"
+
+
+# --------------------------------------------------------------------------- custom providers
+
+CUSTOM = FIX / "custom" / "config.yaml"
+PROVIDER = FIX / "custom" / "custom_providers" / "custom_lan_ollama.json"
+
+
+def test_custom_ollama_provider_gives_host_and_timeout():
+    (b,) = goose.read(CUSTOM)
+    assert (b.model, b.api, b.host) == ("llama3.3:70b", "openai", "http://localhost:11434")
+    assert (b.context_window.value, b.context_window.location.key) == (
+        131072,
+        "GOOSE_CONTEXT_LIMIT",
+    )
+    # the timeout lives in the provider file: read there, not edited through config.yaml
+    assert (b.timeout_s.value, b.timeout_s.location.file, b.timeout_s.location.line) == (
+        120.0,
+        str(PROVIDER),
+        19,
+    )
+    assert "timeout" not in b.edit_paths and str(PROVIDER) in b.manual["timeout"]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "url"),
+    [
+        ("http://localhost", "http://localhost:11434"),
+        ("gpu-box.lan", "http://gpu-box.lan:11434"),
+        ("https://ollama.example.com", "https://ollama.example.com"),
+        ("http://gpu-box.lan:80", "http://gpu-box.lan:80"),
+    ],
+)
+def test_custom_base_url_port_rule(base_url: str, url: str):
+    assert goose.custom_host_url(base_url) == url
+
+
+def test_custom_provider_of_another_engine_or_broken_is_not_ollama(tmp_path: Path):
+    (tmp_path / "custom_providers").mkdir()
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("GOOSE_PROVIDER: custom_x\nGOOSE_MODEL: qwen3:8b\n")
+    prov = tmp_path / "custom_providers" / "custom_x.json"
+    prov.write_text('{"name": "custom_x", "engine": "openai", "base_url": "http://h:11434"}')
+    assert goose.read(cfg) == []
+    prov.write_text('{"name": "custom_x", "engine": ')
+    notes: list = []
+    assert goose.read(cfg, notes=notes) == []
+    (w,) = notes
+    assert w.where.startswith(str(prov)) and "custom provider not read" in w.problem

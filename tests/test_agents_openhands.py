@@ -100,3 +100,40 @@ def test_malformed_toml_names_file_line_and_column():
     with pytest.raises(CtxfixError) as exc:
         openhands.read(MAIN, '[llm]\nmodel = "ollama/x"\ntimeout = \n')
     assert exc.value.where == f"{MAIN}:3:11"
+
+
+# --------------------------------------------------------------------------- completion_kwargs
+
+KWARGS = Path(__file__).resolve().parent.parent / "fixtures/configs/openhands/kwargs/config.toml"
+
+
+def test_completion_kwargs_num_ctx_is_sent():
+    """litellm gets completion_kwargs: native ollama/ sends num_ctx, openai/ on /v1 drops it."""
+    base, compat = openhands.read(KWARGS)
+    assert (base.model, base.api, base.num_ctx.value, base.num_ctx.location.line) == (
+        "qwen3-coder:30b",
+        "native",
+        65536,
+        14,
+    )
+    assert base.edit_paths["num_ctx"] == ("llm", "completion_kwargs", "num_ctx")
+    assert (compat.api, compat.num_ctx.value, compat.num_ctx.location.key) == (
+        "openai",
+        32768,
+        "llm.openai-compat.completion_kwargs.num_ctx",
+    )
+
+
+def test_inherited_completion_kwargs_are_written_only_when_safe():
+    """A group's own completion_kwargs replaces [llm]'s whole table ({**base, **group})."""
+    text = (
+        '[llm]\nmodel = "ollama/qwen3:8b"\n'
+        'completion_kwargs = { num_ctx = 8192, keep_alive = "1h" }\n'
+        '[llm.big]\nmodel = "ollama/qwen3:32b"\n'
+    )
+    base, big = openhands.read(Path("config.toml"), text)
+    assert big.num_ctx.value == 8192 and big.num_ctx.location.key == "llm.completion_kwargs.num_ctx"
+    assert "num_ctx" in base.edit_paths and "num_ctx" not in big.edit_paths
+    only = text.replace(', keep_alive = "1h"', "")
+    _, big = openhands.read(Path("config.toml"), only)
+    assert big.edit_paths["num_ctx"] == ("llm", "big", "completion_kwargs", "num_ctx")

@@ -144,3 +144,43 @@ def test_server_files_win_over_the_shell_and_the_disagreement_is_reported() -> N
     assert "OLLAMA_CONTEXT_LENGTH=32768 here, but OLLAMA_CONTEXT_LENGTH=65536 in" in text
     # equal values are no disagreement
     assert "OLLAMA_KV_CACHE_TYPE=q4_0 here" not in text
+
+
+# --------------------------------------------------------------------------- compose env_file
+
+ENV_FILE = FIX / "compose/env_file"
+
+
+def test_compose_env_file_list_and_long_form() -> None:
+    """Relative to the compose file, in order; `environment` wins; optional files may be absent."""
+    env, warnings = _env([ENV_FILE / "compose.yaml"], units=False)
+    shared = ENV_FILE / "config/ollama.env"
+    ctx = env.get("OLLAMA_CONTEXT_LENGTH")
+    assert ctx is not None and ctx.value == "8192"
+    assert (ctx.location.file, ctx.location.line) == (str(shared), 2)
+    assert env.get("OLLAMA_FLASH_ATTENTION").value == "1"  # export, quotes removed
+    assert env.get("OLLAMA_KV_CACHE_TYPE").value == "q8_0"  # inline comment dropped
+    par = env.get("OLLAMA_NUM_PARALLEL")  # environment: overrides env_file
+    assert par.value == "2" and par.location.file == str(ENV_FILE / "compose.yaml")
+    # format: raw takes the line verbatim, comment included (Ollama then rejects the number)
+    assert (
+        env.get("OLLAMA_GPU_OVERHEAD").value == "536870912 # 512 MiB, kept verbatim by format: raw"
+    )
+    assert warnings == []  # ollama.local.env is missing but required: false
+
+
+def test_compose_env_file_string_later_files_win_and_missing_required(tmp_path: Path) -> None:
+    (tmp_path / "a.env").write_text("OLLAMA_CONTEXT_LENGTH=4096\n")
+    (tmp_path / "b.env").write_text("OLLAMA_CONTEXT_LENGTH='32768'\n")
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(
+        "services:\n  ollama:\n    image: ollama/ollama\n    env_file: [a.env, b.env, gone.env]\n"
+    )
+    env, warnings = _env([compose], units=False)
+    ctx = env.get("OLLAMA_CONTEXT_LENGTH")
+    assert ctx.value == "32768" and ctx.location.file == str(tmp_path / "b.env")
+    (w,) = warnings
+    assert w.where == str(compose) and "gone.env not found" in w.problem
+    compose.write_text("services:\n  ollama:\n    image: ollama/ollama\n    env_file: a.env\n")
+    env, warnings = _env([compose], units=False)
+    assert env.get("OLLAMA_CONTEXT_LENGTH").value == "4096" and warnings == []

@@ -130,8 +130,11 @@ def test_cells_are_padded_to_256_and_multiplied_by_parallel() -> None:
 
 
 def test_sliding_window_cells_grow_with_parallel_but_not_past_the_full_cache() -> None:
+    # Ollama's llama-server: one cache per sequence, each pad256(min(n_ctx_seq, 1024 + 512))
     kv = estimate_kv(GEMMA3_27B, 131072, parallel=2)
-    assert kv.swa_cells == 2560  # pad256(1024 x 2 + 512)
+    assert kv.swa_cells == 2 * 1536 and kv.streams == 2
+    # a unified cache (llama-server --kv-unified) shares one: pad256(1024 x 2 + 512)
+    assert estimate_kv(GEMMA3_27B, 131072, parallel=2, kv_unified=True).swa_cells == 2560
     small = estimate_kv(GEMMA3_27B, 600)
     assert small.cells == 768 and small.swa_cells == 768  # min(cells, window + ubatch)
 

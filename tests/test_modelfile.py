@@ -565,3 +565,101 @@ def test_property_set_num_ctx_inserts_one_line_and_touches_nothing_else(case, va
     got = [(i.command, i.name, i.value) for i in parse(out).instructions]
     assert [g for g in got if g[1] != "num_ctx"] == expected
     assert ("parameter", "num_ctx", str(value)) in got
+
+
+# ---- the PARAMETER table (api/types.go Options + Runner at v0.33.0-rc2) ---------------
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [
+        ("draft_num_predict 4", 4),  # api.Runner, new since the table was first written
+        ("main_gpu 1", 1),  # *int
+        ("use_mmap false", False),  # *bool
+        ("min_p 0.05", 0.05),
+    ],
+)
+def test_every_current_option_is_accepted_with_its_go_type(line: str, value: object) -> None:
+    got = parse(f"FROM x\nPARAMETER {line}\n").semantic().parameters
+    (name,) = got
+    assert got[name] == pytest.approx(value) and type(got[name]) is type(value)
+
+
+@pytest.mark.parametrize("name", ["numa", "num_gqa", "rope_frequency_base", "draft_num_ctx"])
+def test_options_that_are_not_in_api_options_are_unknown(name: str) -> None:
+    with pytest.raises(CtxfixError, match=f"unknown parameter '{name}'"):
+        parse(f"FROM x\nPARAMETER {name} 1\n").semantic()
+
+
+def test_draft_num_predict_is_an_int_like_ollama_parses_it() -> None:
+    with pytest.raises(CtxfixError, match=r"invalid int value \[4.0\]"):
+        parse("FROM x\nPARAMETER draft_num_predict 4.0\n").semantic()
+
+
+# ---- FROM <directory> (parser.go filesForModel) -----------------------------------------
+
+
+def _gguf(path: Path, ctx: int, gtype: str | None = None) -> None:
+    """A model GGUF (ollama_fixtures.write_gguf), or an adapter/projector by general.type."""
+    from ollama_fixtures import Arch, write_gguf
+
+    if gtype is None:
+        write_gguf(path, Arch(context_length=ctx))
+        return
+    from gguf import GGUFWriter
+
+    w = GGUFWriter(str(path), "clip")
+    w.add_string("general.type", gtype)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.close()
+
+
+def _served(tmp_path: Path, from_: str) -> tuple[int | None, list[str]]:
+    from ctxfix.facts import ServerEnv
+    from ctxfix.resolve import resolve
+    from ctxfix.settings import Settings
+
+    mf = tmp_path / "Modelfile"
+    mf.write_text(f"FROM {from_}\nPARAMETER num_ctx 8192\n")
+    warnings: list = []
+    w = resolve([read_modelfile(mf)], [], [], ServerEnv(), Settings(), warnings)
+    (m,) = w.models
+    return (m.native_ctx.value if m.native_ctx else None), [x.problem for x in w.warnings]
+
+
+def test_from_a_directory_reads_its_one_model_gguf_beside_a_projector(tmp_path: Path) -> None:
+    _gguf(tmp_path / "weights" / "model-q4.gguf", 131072)
+    _gguf(tmp_path / "weights" / "mmproj-f16.gguf", 0, "mmproj")
+    (tmp_path / "weights" / "config.json").write_text('{"a": 1}')
+    native, warns = _served(tmp_path, "weights")  # no `./`: Ollama stats the path
+    assert native == 131072 and not warns
+
+
+def test_from_a_directory_of_split_ggufs_reads_the_first_part(tmp_path: Path) -> None:
+    _gguf(tmp_path / "w" / "m-00001-of-00002.gguf", 65536)
+    _gguf(tmp_path / "w" / "m-00002-of-00002.gguf", 4096)
+    assert _served(tmp_path, "./w")[0] == 65536
+
+
+@pytest.mark.parametrize(
+    ("files", "problem"),
+    [
+        ({"a.gguf": 4096, "b.gguf": 8192}, "several model GGUFs (a.gguf, b.gguf)"),
+        ({"model.safetensors": None}, "holds safetensors weights"),
+        ({"README.md": None}, "no Modelfile or safetensors files found"),
+    ],
+    ids=["two-models", "safetensors", "empty"],
+)
+def test_from_a_directory_ctxfix_cannot_read_says_why(
+    tmp_path: Path, files: dict[str, int | None], problem: str
+) -> None:
+    for name, ctx in files.items():
+        p = tmp_path / "w" / name
+        p.parent.mkdir(exist_ok=True)
+        if ctx is None:
+            p.write_text("x")
+        else:
+            _gguf(p, ctx)
+    native, warns = _served(tmp_path, "./w")
+    assert native is None and any(problem in w for w in warns), warns

@@ -9,9 +9,11 @@ from ctxfix.ollama_defaults import (
     clamps_to_native,
     default_num_ctx,
     default_parallel,
+    floor_num_ctx,
     parse_version,
     supports_context_env,
 )
+from ctxfix.policy.truncation import truncation
 
 
 @pytest.mark.parametrize(
@@ -118,3 +120,64 @@ def test_an_unknown_gpu_count_is_said() -> None:
     d = default_num_ctx("0.15.5", 48 * GIB, gpu_overhead=1 * GIB)
     assert "GPU count is unknown" in d.note
     assert "unknown" not in default_num_ctx("0.15.5", 48 * GIB, gpu_overhead=1 * GIB, gpus=2).note
+
+
+# Every version boundary ctxfix models, just below and at the release that starts it
+# (github:ollama/ollama; each gate's source is named in ctxfix/ollama_defaults.py and
+# ctxfix/policy/truncation.py), and whether the current release still has it.
+BOUNDARIES = [
+    ("OLLAMA_CONTEXT_LENGTH read", supports_context_env, "0.5.12", "0.5.13", True),
+    (
+        "default 2048 -> 4096",
+        lambda v: default_num_ctx(v, None).value == 4096,
+        "0.6.6",
+        "0.6.7",
+        True,
+    ),
+    ("clamp to native", clamps_to_native, "0.9.2", "0.9.3", True),
+    ("parallel 1", lambda v: default_parallel(v).value == 1, "0.9.6", "0.10.0", True),
+    (
+        "vision floor 2048",
+        lambda v: floor_num_ctx(1024, v, True)[0] == 2048,
+        "0.11.4",
+        "0.11.5",
+        True,
+    ),
+    (
+        "VRAM tiers",
+        lambda v: default_num_ctx(v, 48 * GIB).value == 262144,
+        "0.15.4",
+        "0.15.5",
+        True,
+    ),
+    (
+        "automatic context steps down after OOM",
+        lambda v: "runs out of memory" in default_num_ctx(v, 48 * GIB).note,
+        "0.29.9",
+        "0.30.0",
+        True,
+    ),
+    (
+        "prompt cut to num_ctx - 1",
+        lambda v: truncation(v, 4096).kept == 4095,
+        "0.29.9",
+        "0.30.0",
+        False,
+    ),
+    (
+        "prompt cut to about half",
+        lambda v: truncation(v, 4096).kept == 2050,
+        "0.30.8",
+        "0.30.9",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "holds", "before", "at", "current"), BOUNDARIES, ids=[b[0] for b in BOUNDARIES]
+)
+def test_every_version_boundary(rule, holds, before: str, at: str, current: bool) -> None:
+    assert not holds(before), f"{rule} already at {before}"
+    assert holds(at), f"{rule} not at {at}"
+    assert holds("0.33.0-rc2") is current, f"{rule} at the current release"

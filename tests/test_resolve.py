@@ -197,3 +197,27 @@ def test_unscanned_remote_host_gets_one_hint():
     resolve([], [b, b], [], ServerEnv(), Settings(), warnings)
     (w,) = warnings
     assert "--host http://gpu-box:11434" in str(w)
+
+
+def test_vision_models_are_served_at_least_2048_from_0_11_5() -> None:
+    """server/sched.go getRunner: "multimodal models require at least 2048 context"."""
+    import dataclasses
+
+    from ctxfix.facts import ServerInfo
+
+    vision = dataclasses.replace(store_model("llava:7b", num_ctx=1024), vision=True)
+    text = store_model("tiny:1b", num_ctx=1024)
+    for version, want in (("0.11.4", 1024), ("0.11.5", 2048), ("0.33.0-rc2", 2048)):
+        w = world([vision, text], servers=[ServerInfo("http://127.0.0.1:11434", version)])
+        m = by_name(w, "llava:7b")
+        assert m.served_ctx.value == want, version
+        assert by_name(w, "tiny:1b").served_ctx.value == 1024
+        if want == 2048:
+            assert any("at least 2,048" in r for r in m.chain)
+
+
+def test_every_model_runs_with_at_least_4() -> None:
+    """server/sched.go getRunner: `if opts.NumCtx < 4 { opts.NumCtx = 4 }`."""
+    w = world([store_model("tiny:1b", num_ctx=2)])
+    m = by_name(w, "tiny:1b")
+    assert m.served_ctx.value == 4 and any("at least 4" in r for r in m.chain)

@@ -46,6 +46,8 @@ MOVERS = (
     "CONFIG_FILE_PATH",
     "APPDATA",
     "LOCALAPPDATA",
+    "CLINE_DIR",
+    "CLINE_DATA_DIR",
 )
 
 # (agent, where the agent reads it under $HOME, fixture in its real format, a model it binds)
@@ -59,6 +61,7 @@ USER_CONFIGS = (
     ("goose", ".config/goose/config.yaml", "goose/config.yaml", "qwen3-coder:30b"),
     ("qwen-code", ".qwen/settings.json", "qwen-code/settings.json", "gpt-oss:20b"),
     ("crush", ".config/crush/crush.json", "crush/crush.json", "devstral:24b"),
+    ("cline", ".cline/data/globalState.json", "cline/globalState.json", "qwen3-coder:30b"),
 )
 
 # A model whose native window fits no machine (512 KiB of KV per token x 4M
@@ -183,6 +186,7 @@ def test_env_vars_move_user_configs(ollama_double, full_home, tmp_path, project)
         ("goose", str(xdg / "goose/config.yaml")),
         ("qwen-code", str(full_home / ".qwen/settings.json")),
         ("crush", str(xdg / "crush/crush.json")),
+        ("cline", str(full_home / ".cline/data/globalState.json")),
     }
 
 

@@ -24,6 +24,15 @@ def discovery_options(f: Callable[..., Any]) -> Callable[..., Any]:
             metavar="URL",
             help="Ollama server (repeatable). Default: $OLLAMA_HOST, then http://127.0.0.1:11434.",
         ),
+        click.option(
+            "--hosts-file",
+            "hosts_file",
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            metavar="FILE",
+            help="Ollama servers, one URL per line, # comments; scanned "
+            "concurrently with any --host.",
+        ),
         click.option("--no-server", is_flag=True, default=None, help="Do not contact any server."),
         click.option(
             "--server-timeout",
@@ -104,6 +113,7 @@ def discovery_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "[tool.ctxfix] in pyproject.toml).",
         ),
         click.option("--isolated", is_flag=True, help="Ignore settings files."),
+        *log_options(),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -177,7 +187,7 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
         check_codes(tuple(file_data.get(key, ())), f"{settings_path}: {key}")
     return Settings(
         paths=paths,
-        hosts=tuple(opts.get("hosts") or ()) or tuple(file_data.get("hosts", ())),
+        hosts=_hosts(opts, file_data),
         no_server=bool(pick("no_server", default=False)),
         stores=stores,
         no_store=bool(pick("no_store", default=False)),
@@ -202,8 +212,55 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
         target_ctx=extra.get("target_ctx") or file_data.get("target_ctx"),
         target_policy=file_data.get("target_policy", "fit"),
         measure_prefill=bool(extra.get("measure_prefill")),
+        logs=tuple(opts.get("logs") or ()),
+        no_log=bool(opts.get("no_log")),
+        since=_since(opts.get("since")),
         settings_file=settings_path,
     )
+
+
+def _hosts(opts: dict[str, Any], file_data: dict[str, Any]) -> tuple[str, ...]:
+    """`--host` values then `--hosts-file` lines (in order, once each), else the settings file."""
+    hosts = tuple(opts.get("hosts") or ())
+    if opts.get("hosts_file") is not None:
+        from ctxfix.sources.hosts import read_hosts_file
+
+        hosts = tuple(dict.fromkeys((*hosts, *read_hosts_file(opts["hosts_file"]))))
+    return hosts or tuple(file_data.get("hosts", ()))
+
+
+def log_options() -> list[Callable[..., Any]]:
+    """`--log`, `--no-log`, `--since`: the server log as evidence (ctxfix.sources.server_log)."""
+    return [
+        click.option(
+            "--log",
+            "logs",
+            multiple=True,
+            metavar="FILE|-",
+            help="Ollama server log to read as evidence (repeatable; - reads stdin). "
+            "Without --no-user also ~/.ollama/logs, %LOCALAPPDATA%\\Ollama, "
+            "journalctl -u ollama and docker logs of a compose ollama service. "
+            "Logs inside scanned directories are not picked up.",
+        ),
+        click.option("--no-log", is_flag=True, default=None, help="Read no server log."),
+        click.option(
+            "--since",
+            default=None,
+            metavar="DURATION|DATE",
+            help="Only log events after this: 7d, 24h, 90m or an ISO date. Default: "
+            "the last 7 days of the platform logs, --log files whole.",
+        ),
+    ]
+
+
+def _since(value: Any) -> str | None:
+    """Check `--since` early (a usage error is exit 2 before anything is read)."""
+    if not value:
+        return None
+    from ctxfix.sources.server_log import parse_since
+
+    parse_since(str(value))
+    return str(value)
 
 
 def split_codes(values: tuple[str, ...]) -> tuple[str, ...]:

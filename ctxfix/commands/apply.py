@@ -30,6 +30,20 @@ from ctxfix.commands._options import build_settings, discovery_options, split_co
     help="Serve N tokens (default: native, lowered to fit --memory).",
 )
 @click.option("--no-create", is_flag=True, help="Create no Ollama models; only edit files.")
+@click.option(
+    "--verify",
+    "verify_after",
+    is_flag=True,
+    help="Then verify each created model's window by using it (loads it; see ctxfix verify).",
+)
+@click.option(
+    "--verify-time-limit",
+    type=click.FloatRange(min=1),
+    default=120.0,
+    show_default=True,
+    metavar="S",
+    help="Seconds per model for --verify.",
+)
 @click.option("--in-place", is_flag=True, help="Replace models in place instead of new names.")
 @click.option(
     "--name",
@@ -72,6 +86,8 @@ def apply(
     ignore: tuple[str, ...],
     as_json: bool,
     color: str,
+    verify_after: bool = False,
+    verify_time_limit: float = 120.0,
     **opts: Any,
 ) -> None:
     """Fix capped, mislabeled or mismatched context windows (default: current dir)."""
@@ -150,6 +166,10 @@ def apply(
     for ch in rendered.new_files:
         click.echo(f"wrote {ch.path}")
     click.echo(f"ctxfix: applied {journal.id} (undo: ctxfix rollback {journal.id})")
+    if verify_after:
+        from ctxfix.commands.verify import verify_created
+
+        sys.exit(verify_created(rendered.actions, settings, verify_time_limit))
 
 
 def _use_color(mode: str) -> bool:

@@ -24,7 +24,7 @@ from ctxfix.edits.nodes import Entry, Node, Scalar, line_starts_of, offset_to_li
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import KeyPath, format_key_path
 
-FORMATS = ("json", "jsonc", "json5", "yaml", "toml")
+FORMATS = ("json", "jsonc", "json5", "yaml", "toml", "crushrc")
 
 _SUFFIX_FMT = {
     ".json": "json",
@@ -61,6 +61,10 @@ def _backend(fmt: str) -> Backend:
         from ctxfix.edits import toml_doc
 
         return toml_doc  # type: ignore[return-value]
+    if fmt == "crushrc":  # Crush's Bash config: its provider/model builtins only
+        from ctxfix.edits import crushrc
+
+        return crushrc  # type: ignore[return-value]
     raise CtxfixError(None, f"unknown document format {fmt!r} (expected one of {FORMATS})")
 
 

@@ -59,8 +59,12 @@ def _error(text: str, where: str, exc: Exception) -> CtxfixError:
 
 
 def parse(text: str, where: str) -> tuple[Any, Node]:
-    """Plain data and the span tree of a JSON/JSONC/JSON5 text."""
-    from json5.loader import ModelLoader, loads
+    """Plain data and the span tree of a JSON/JSONC/JSON5 text.
+
+    The standard-library scanner (`json_spans`) reads what configs contain;
+    json-five, imported only then, decides everything else and words the errors.
+    """
+    from ctxfix.edits import json_spans
 
     bom = 1 if text.startswith(_BOM) else 0
     body = text[bom:]
@@ -69,7 +73,14 @@ def parse(text: str, where: str) -> tuple[Any, Node]:
     # JSON5 ends a line at CR too; json-five only at LF, so a `//` comment in a
     # CR-only file swallowed the rest of it. A lone CR becomes LF for parsing
     # (same length: every span still points into the original text).
-    body = re.sub(r"\r(?!\n)", "\n", body)
+    if "\r" in body:
+        body = re.sub(r"\r(?!\n)", "\n", body)
+    try:
+        return json_spans.parse(body, bom)
+    except json_spans.Unsupported:
+        pass
+    from json5.loader import ModelLoader, loads
+
     try:
         model = loads(body, loader=ModelLoader())
     except Exception as exc:  # json-five raises JSON5DecodeError and, rarely, others

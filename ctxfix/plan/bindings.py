@@ -145,8 +145,12 @@ def _plan_one(ctx: PlanContext, rb: ResolvedBinding, fixed: Mapping[str, Fixed])
     if no_slot and model_target and served_after is not None and served_after < model_target:
         ctx.leave(
             key,
-            f"{b.agent} has no setting ctxfix can write for {b.model}'s window "
-            f"(set it to {model_target:,} in {b.agent}'s settings for this model)",
+            f"{b.agent} has no setting ctxfix can write for {b.model}'s window"
+            + (
+                f": set it to {model_target:,} {b.manual[Slot.CONTEXT_WINDOW]}"
+                if Slot.CONTEXT_WINDOW in b.manual
+                else f" (set it to {model_target:,} in {b.agent}'s settings for this model)"
+            ),
             ["CTX202"],
         )
     if model_target and served_after is not None and served_after < model_target:
@@ -276,7 +280,13 @@ def _timeout_edit(ctx: PlanContext, rb: ResolvedBinding, window: int) -> list[Fi
         or not _allows(ctx, "CTX301", rb, "timeout_s")
     ):
         if b.timeout_s is not None and rate_src is not None and Slot.TIMEOUT not in b.edit_paths:
-            ctx.leave(b.key, f"{b.agent} has no timeout setting ctxfix can write", ["CTX301"])
+            manual = ""
+            if Slot.TIMEOUT in b.manual and rate_src.value:
+                need = needed_timeout_s(window, rate_src.value) / b.timeout_unit_s
+                manual = f": set it to at least {need:,.0f} {b.manual[Slot.TIMEOUT]}"
+            ctx.leave(
+                b.key, f"{b.agent} has no timeout setting ctxfix can write{manual}", ["CTX301"]
+            )
         return []
     rate = rate_src.value
     if not too_short(b.timeout_s.value, window, rate):

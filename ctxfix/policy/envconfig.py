@@ -1,9 +1,11 @@
 """OLLAMA_* values read exactly as the server reads them.
 
-Follows github:ollama/ollama envconfig/config.go (checked at fb3076099):
+Follows github:ollama/ollama envconfig/config.go (checked at v0.33.0-rc2; its
+tables are ported in tests/upstream/test_envconfig*.py):
 
-- `Var`: `strings.Trim(strings.TrimSpace(v), "\\"'")`: outer whitespace, then
-  any run of quote characters at either end, are removed; inner spaces stay.
+- `Var`: `strings.Trim(strings.TrimSpace(v), "\\"'")`: outer whitespace (Go's
+  `unicode.IsSpace`, so U+2003 or U+3000 too), then any run of quote characters
+  at either end, are removed; inner spaces stay.
 - `Uint` (OLLAMA_CONTEXT_LENGTH, OLLAMA_NUM_PARALLEL, ...): `strconv.ParseUint(s,
   10, 64)`: ASCII digits only (no sign, no `_`, no inner space), at most
   2^64-1; anything else logs "invalid environment variable, using default"
@@ -14,7 +16,11 @@ Follows github:ollama/ollama envconfig/config.go (checked at fb3076099):
 
 from __future__ import annotations
 
-_GO_SPACE = " \t\n\v\f\r\x85\xa0"
+# unicode.IsSpace (Go): the White_Space property, which strings.TrimSpace trims
+_GO_SPACE = (
+    " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 _TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 _FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
@@ -24,14 +30,19 @@ def var(value: str | None) -> str:
     return (value or "").strip(_GO_SPACE).strip("\"'")
 
 
-def uint(value: str | None, default: int) -> tuple[int, str | None]:
-    """`envconfig.Uint`: (the value the server uses, why the given one was refused)."""
+def uint(value: str | None, default: int, shown: str | None = None) -> tuple[int, str | None]:
+    """`envconfig.Uint`: (the value the server uses, why the given one was refused).
+
+    `shown` is how the refusal names the default (`0: automatic`), else its number.
+    """
     s = var(value)
     if not s:
         return default, None
     if s.isascii() and s.isdigit() and int(s) < 2**64:
         return int(s), None
-    return default, f"{s!r} is not an unsigned integer, so Ollama uses the default ({default})"
+    return default, (
+        f"{s!r} is not an unsigned integer, so Ollama uses the default ({shown or default})"
+    )
 
 
 def bool_with_default(value: str | None, default: bool | None) -> bool | None:
@@ -101,11 +112,10 @@ def host(value: str | None) -> str:
             name = ip
         elif hostport:
             name = hostport
-    try:
-        n = int(port, 10) if port.lstrip("+-").isdigit() else None
-    except ValueError:
-        n = None
-    if n is None or not 0 <= n <= 65535 or port.startswith("+"):
+    # strconv.ParseInt(port, 10, 32): optional sign, ASCII digits, int32 range
+    digits = port[1:] if port[:1] in ("+", "-") else port
+    n = int(port) if digits.isascii() and digits.isdigit() else None
+    if n is None or not -(2**31) <= n < 2**31 or not 0 <= n <= 65535:
         port = default_port
     shown = f"[{name}]" if ":" in name else name
     url = f"{scheme}://{shown}:{port}"
@@ -113,16 +123,33 @@ def host(value: str | None) -> str:
 
 
 def connectable(url: str) -> str:
-    """The URL to dial (`envconfig.ConnectableHost`): a bind-all or empty host is this
-    machine: `http://:1234` and `http://0.0.0.0:1234` -> 127.0.0.1, `[::]` -> `[::1]`."""
+    """The URL to dial (`envconfig.ConnectableHost`): an unspecified address is this
+    machine: `http://0.0.0.0:1234` -> 127.0.0.1, `[::]` -> `[::1]`. An empty host
+    (`http://:1234`, which Go's dialer also takes as this machine) -> 127.0.0.1."""
+    import ipaddress
+
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url
-    for bind_all, loopback in (
-        (":", "127.0.0.1:"),
-        ("0.0.0.0:", "127.0.0.1:"),
-        ("[::]:", "[::1]:"),
-    ):
-        if rest.startswith(bind_all):
-            return f"{scheme}://{loopback}{rest[len(bind_all) :]}"
+    hostport, slash, path = rest.partition("/")
+    try:
+        name, port = _split_host_port(hostport)
+    except ValueError:
+        return url
+    # Go's dialler reads the port with a sign (net.parsePort): `+9` dials 9
+    digits = port[1:] if port[:1] in ("+", "-") else port
+    if digits.isascii() and digits.isdigit() and digits != port:
+        port = str(int(port))
+        shown = f"[{name}]" if ":" in name else name
+        url = f"{scheme}://{shown}:{port}{slash}{path}"
+    if not name:
+        return f"{scheme}://127.0.0.1:{port}{slash}{path}"
+    try:
+        ip = ipaddress.ip_address(name)
+    except ValueError:
+        return url
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if ip.is_unspecified or (mapped is not None and mapped.is_unspecified):
+        loop = "127.0.0.1" if ip.version == 4 or mapped is not None else "[::1]"
+        return f"{scheme}://{loop}:{port}{slash}{path}"
     return url

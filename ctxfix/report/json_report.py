@@ -106,6 +106,8 @@ def to_json_dict(result) -> dict[str, Any]:
             for v in world.env.values.values()
         ],
         "findings": [finding_dict(f) for f in result.findings],
+        # what the server log showed (ctxfix.evidence.LogEvidence.as_dict); null: no log read
+        "evidence": world.evidence.as_dict() if getattr(world, "evidence", None) else None,
         "warnings": [str(w) for w in world.warnings],
         "budget": {
             "memory_bytes": world.settings.memory_bytes,

@@ -200,6 +200,24 @@ def _location(loc: Location | None, f: Finding, cwd: Path) -> dict[str, Any] | N
     return result or None
 
 
+def _related_locations(f: Finding, cwd: Path) -> list[dict[str, Any]]:
+    """`data.related` ({file, line, message}): the log line behind an evidence-raised
+    finding, or the agent config an evidence finding (CTX4xx) joins."""
+    out: list[dict[str, Any]] = []
+    for i, rel in enumerate((f.data or {}).get("related") or ()):
+        file = rel.get("file") if isinstance(rel, dict) else None
+        if not file or _is_url(file) or file.startswith("<"):
+            continue
+        physical: dict[str, Any] = {"artifactLocation": artifact_location(file, cwd)}
+        if isinstance(rel.get("line"), int):
+            physical["region"] = {"startLine": rel["line"]}
+        entry: dict[str, Any] = {"id": i + 1, "physicalLocation": physical}
+        if rel.get("message"):
+            entry["message"] = {"text": str(rel["message"])}
+        out.append(entry)
+    return out
+
+
 def _fingerprint(f: Finding) -> str:
     """Stable across line moves: code + file + key + model (not the message numbers)."""
     loc = f.location
@@ -226,6 +244,9 @@ def to_sarif(result, *, cwd: Path | None = None) -> dict[str, Any]:  # result: S
         loc = _location(f.location, f, cwd)
         if loc is not None:
             r["locations"] = [loc]
+        related = _related_locations(f, cwd)
+        if related:
+            r["relatedLocations"] = related
         r["partialFingerprints"] = {"ctxfixFinding/v1": _fingerprint(f)}
         fix = plan_fix(f, getattr(result, "plan", None), cwd)
         if fix is not None:

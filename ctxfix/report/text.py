@@ -82,16 +82,73 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
     return [line(header), *(line(r) for r in rows)]
 
 
+def _on_host(f) -> str | None:
+    """The server a finding is located on (`<url> /api/show <model>`), else None."""
+    if not f.host or f.location is None:
+        return None
+    file = f.location.file
+    return f.host if file == f.host or file.startswith(f.host + " ") else None
+
+
+def _grouped(findings: list) -> list[tuple[str | None, list]]:
+    """Findings in files first, then one group per server, servers in report order.
+
+    Why: a fleet scan (`--hosts-file`, repeated `--host`) interleaves nothing,
+    but 10 hosts' findings in one list are hard to read per machine. With one
+    server or none there is a single group and the report is unchanged.
+    """
+    files = [f for f in findings if _on_host(f) is None]
+    hosts: dict[str, list] = {}
+    for f in findings:
+        if (h := _on_host(f)) is not None:
+            hosts.setdefault(h, []).append(f)
+    if len(hosts) < 2:
+        return [(None, list(findings))]
+    return [(None, files), *((h, fs) for h, fs in hosts.items())]
+
+
+def _evidence_lines(ev) -> list[str]:  # ev: ctxfix.evidence.LogEvidence | None
+    """One line per log read: what it showed (`3 prompts cut, 1 load`) or no evidence."""
+    if ev is None or not ev.sources:
+        return []
+    from ctxfix.evidence import CTX_TOO_LARGE, LOAD, OOM_STEP_DOWN, REJECTED, TRUNCATE
+
+    words = {
+        TRUNCATE: "prompt(s) cut",
+        REJECTED: "prompt(s) refused as too long",
+        CTX_TOO_LARGE: "context(s) above training",
+        OOM_STEP_DOWN: "OOM step-down(s)",
+        LOAD: "model load(s)",
+    }
+    out = [""]
+    since = f" since {ev.since.isoformat(timespec='minutes')}" if ev.since else ""
+    for src in ev.sources:
+        counts: dict[str, int] = {}
+        for g in ev.groups:
+            if g.source == src or g.source.startswith(src + " ("):
+                counts[g.kind] = counts.get(g.kind, 0) + g.count
+        said = ", ".join(f"{counts[k]} {w}" for k, w in words.items() if counts.get(k))
+        out.append(f"server log {src}{since}: {said or 'no evidence found'}")
+    if ev.skipped:
+        out.append(f"  ({ev.skipped} Ollama-looking line(s) did not parse; skipped)")
+    return out
+
+
 def render(result, *, color: bool = False) -> str:
     world = result.world
     lines: list[str] = []
-    for f in result.findings:
-        sev = _c(f.severity, _SEV_COLOR.get(f.severity, "0"), color)
-        lines.append(
-            f"{_c(_loc(f.location), '1', color)} {_c(f.code, '1', color)} [{sev}] {f.message}"
-        )
-        if f.fix:
-            lines.append(f"    fix: {f.fix}")
+    for host, group in _grouped(result.findings):
+        if host is not None:
+            if lines:
+                lines.append("")
+            lines.append(_c(f"server {host}: {len(group)} finding(s)", "1", color))
+        for f in group:
+            sev = _c(f.severity, _SEV_COLOR.get(f.severity, "0"), color)
+            lines.append(
+                f"{_c(_loc(f.location), '1', color)} {_c(f.code, '1', color)} [{sev}] {f.message}"
+            )
+            if f.fix:
+                lines.append(f"    fix: {f.fix}")
     if world.models:
         if lines:
             lines.append("")
@@ -129,6 +186,7 @@ def render(result, *, color: bool = False) -> str:
                 ]
             )
         lines.extend(_table(rows, header))
+    lines.extend(_evidence_lines(getattr(world, "evidence", None)))
     counts = {"error": 0, "warning": 0, "info": 0}
     for f in result.findings:
         counts[f.severity] = counts.get(f.severity, 0) + 1

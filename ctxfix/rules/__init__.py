@@ -29,6 +29,9 @@ RULE_MODULES: dict[str, str] = {
     "CTX301": "timeout_below_prefill",
     "CTX302": "context_exceeds_memory",
     "CTX303": "server_env_caps_context",
+    "CTX401": "prompts_truncated",
+    "CTX402": "ctx_above_training",
+    "CTX403": "auto_ctx_stepped_down",
 }
 
 

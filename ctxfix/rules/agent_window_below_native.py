@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
+from ctxfix.rules._evidence import raise_for_truncation
 from ctxfix.rules._util import binding_data, binding_finding, binding_location, n, target_ctx
 from ctxfix.world import World
 
@@ -66,7 +67,7 @@ def check(world: World) -> Iterator[Finding]:
             where = f"{b.agent} caps {b.model} at {n(window)}"
             if value.note:  # type: ignore[attr-defined]
                 where += f" ({value.note})"  # type: ignore[attr-defined]
-        yield binding_finding(
+        f = binding_finding(
             rb,
             code=CODE,
             severity=SEVERITY,
@@ -77,3 +78,4 @@ def check(world: World) -> Iterator[Finding]:
             location=binding_location(rb, attr),
             data=binding_data(rb, target=target, cap=window),
         )
+        yield raise_for_truncation(f, world, m)  # the log shows it happened: an error

@@ -7,12 +7,15 @@ What it finds
     num_ctx, or the server default when it has none.
 
 Why it matters
-    The agent packs prompts up to its window. Ollama cuts everything past the
-    served context without an error: `/api/chat` drops the oldest messages
-    (keeping the system prompt and the last one) and the runner truncates
-    the rest. Tool definitions, file contents and instructions vanish and
-    the agent behaves erratically. With `truncate: false` (Ollama 0.12.6+)
-    it is a hard 400 error instead.
+    The agent packs prompts up to its window. What Ollama does with the part
+    past the served context depends on its version (`ctxfix.policy.truncation`):
+    before 0.30.9 it silently cuts the prompt to the window, dropping the
+    oldest tokens; from 0.30.9 it cuts it to about half the window with
+    context shift, or fails with HTTP 400 "the prompt is longer than the
+    context length currently available to the model" without it (the
+    deepseek2 family, or `shift: false`). The message says which one this
+    server does. Tool definitions, file contents and instructions vanish and
+    the agent behaves erratically, or the agent shows an error it cannot fix.
 
 Example that fails
     openclaw.json: contextWindow 131072 for a model that sets no num_ctx on
@@ -28,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
+from ctxfix.policy.truncation import for_model
 from ctxfix.rules._util import binding_data, binding_finding, binding_location, n
 from ctxfix.world import World
 
@@ -45,14 +49,16 @@ def check(world: World) -> Iterator[Finding]:
         if window <= served:
             continue
         why = f" ({rb.served_ctx.note})" if rb.served_ctx.note else ""
+        # who wrote the window, when a tool did (`ollama launch` writes the native context)
+        writer = f"; {n(window)} was written by {b.written_by}" if b.written_by else ""
         yield binding_finding(
             rb,
             code=CODE,
             severity=SEVERITY,
             message=(
                 f"{b.agent} plans for {n(window)} tokens but Ollama serves {b.model} "
-                f"{n(served)} from {rb.served_ctx.source}{why}: prompts past {n(served)} "
-                "are silently truncated"
+                f"{n(served)} from {rb.served_ctx.source}{why}: "
+                f"{for_model(rb.model, served).describe()}{writer}"
             ),
             location=binding_location(rb, "context_window"),
             data=binding_data(rb, target=served),

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
+from ctxfix.rules._evidence import raise_for_truncation
 from ctxfix.rules._util import (
     display_name,
     model_data,
@@ -60,7 +61,7 @@ def check(world: World) -> Iterator[Finding]:
             continue
         pct = round(100 * cur / native)
         below = "" if target == native else f" (the memory budget allows {n(target)})"
-        yield model_finding(
+        f = model_finding(
             m,
             world,
             code=CODE,
@@ -72,3 +73,4 @@ def check(world: World) -> Iterator[Finding]:
             location=model_location(m),
             data=model_data(m, target=target),
         )
+        yield raise_for_truncation(f, world, m)  # the log shows it happened: an error

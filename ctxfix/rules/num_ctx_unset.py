@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
+from ctxfix.rules._evidence import raise_for_truncation
 from ctxfix.rules._util import model_data, model_finding, n, target_ctx
 from ctxfix.world import World
 
@@ -49,7 +50,7 @@ def check(world: World) -> Iterator[Finding]:
         if target is not None and served >= target:
             continue  # the default already serves what fits the memory budget
         of_native = f" of its native {n(native)} ({m.native_ctx.source})" if native else ""
-        yield model_finding(
+        f = model_finding(
             m,
             world,
             code=CODE,
@@ -61,3 +62,4 @@ def check(world: World) -> Iterator[Finding]:
             location=d.location,
             data=model_data(m, default=served, default_reason=m.served_ctx.note, target=target),
         )
+        yield raise_for_truncation(f, world, m)  # the log shows it happened: an error

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from ctxfix.facts import Finding
 from ctxfix.policy.timeout import needed_timeout_s, prefill_seconds
 from ctxfix.policy.timeout import window_of as _window_of
+from ctxfix.policy.truncation import for_model
 from ctxfix.rules._util import binding_data, binding_finding, binding_location, n
 from ctxfix.world import World
 
@@ -46,6 +47,15 @@ def window_of(rb) -> int | None:
         b.context_window.value if b.context_window else None,
         rb.served_ctx.value if rb.served_ctx else None,
     )
+
+
+def _longer(rb) -> str:
+    """What happens to a prompt longer than the served context, when the agent can send one."""
+    b = rb.binding
+    served = rb.served_ctx.value if rb.served_ctx else None
+    if b.context_window is None or served is None or b.context_window.value <= served:
+        return ""
+    return f"; a longer prompt does not get that far: {for_model(rb.model, served).describe()}"
 
 
 def check(world: World) -> Iterator[Finding]:
@@ -71,7 +81,7 @@ def check(world: World) -> Iterator[Finding]:
                 severity=SEVERITY,
                 message=(
                     f"prefill of {n(window)} tokens at {rate:,.0f} tok/s takes {need:.0f} s > "
-                    f"timeout {timeout:g} s ({b.agent}; rate from {rate_from})"
+                    f"timeout {timeout:g} s ({b.agent}; rate from {rate_from}){_longer(rb)}"
                 ),
                 location=loc,
                 data=binding_data(
@@ -93,7 +103,7 @@ def check(world: World) -> Iterator[Finding]:
                 message=(
                     f"timeout {timeout:g} s covers a full {n(window)}-token prompt only if "
                     f"prefill runs at >= {breakeven:,.0f} tok/s ({b.agent}); "
-                    "pass --prefill-tps or --measure-prefill to check"
+                    f"pass --prefill-tps or --measure-prefill to check{_longer(rb)}"
                 ),
                 location=loc,
                 data=binding_data(

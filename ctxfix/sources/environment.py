@@ -11,10 +11,13 @@ Sources, and which one wins when several set the same variable:
      describe the service installed on this machine;
   2. docker compose services whose image is `ollama/ollama*` describe a
      containerised server;
-  3. the process environment describes the user's shell, which matters only
+  3. the desktop app's database (`ctxfix.sources.desktop_app`): the app
+     starts its server with its context-length setting over the user's
+     environment;
+  4. the process environment describes the user's shell, which matters only
      when the server is started from that shell (`ollama serve`).
-The server's own files are preferred: systemd over compose over the process
-environment. When two sources disagree, a warning names both, so the user
+The server's own files are preferred: systemd over compose over the desktop
+app over the process environment. When two sources disagree, a warning names both, so the user
 sees which server the numbers assume.
 
 systemd rules followed (systemd.exec(5), systemd.unit(5)): only the
@@ -26,7 +29,7 @@ missing; the unit is taken from the first of /etc/systemd/system,
 /run/systemd/system, /usr/lib/systemd/system, /lib/systemd/system that has
 it; drop-ins from all of them are applied in lexical order of file name, a
 name in a higher-priority directory masking the same name below it.
-Ollama itself strips quotes and spaces around values (`envconfig.clean`),
+Ollama itself strips spaces, then quotes, around values (`envconfig.Var`),
 so the values here are cleaned the same way.
 """
 
@@ -61,8 +64,17 @@ COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-c
 
 
 def _clean(value: str) -> str:
-    """Ollama's envconfig.clean: strip `"`, `'` and spaces around the value."""
-    return value.strip("\"' ")
+    """Ollama's `envconfig.Var`: outer whitespace, then outer quotes, removed.
+
+    Readers of these values (`envconfig.uint`, `bool_with_default`) apply Var
+    themselves. Go trims once: `' 8192 '` becomes ` 8192 `, which ParseUint
+    refuses. A value a second Var would trim further is therefore kept as
+    found, so that reader sees exactly what the server sees.
+    """
+    from ctxfix.policy.envconfig import var
+
+    once = var(value)
+    return once if var(once) == once else value
 
 
 # --------------------------------------------------------------------------- process env
@@ -317,11 +329,16 @@ def _from_compose(
         return {}, [Warning_(where, f"invalid YAML: {getattr(exc, 'problem', None) or exc}")]
     services = doc.get("services") if isinstance(doc, dict) else None
     out: dict[str, EnvValue] = {}
+    warnings: list[Warning_] = []
     if not isinstance(services, dict):
         return out, []
     for svc_name, svc in services.items():
         if not isinstance(svc, dict) or not _is_ollama_image(svc.get("image")):
             continue
+        # env_file first: `environment` overrides it
+        vals, ws = _env_files(path, svc_name, svc.get("env_file"))
+        out.update(vals)
+        warnings.extend(ws)
         env = svc.get("environment")
         if isinstance(env, dict):
             for key, value in env.items():
@@ -340,6 +357,82 @@ def _from_compose(
                     line = env.lc.item(i)[0] + 1
                     loc = Location(shown, line, key=f"services.{svc_name}.environment[{i}]")
                     out[key] = EnvValue(key, _clean(_interpolate(value, environ)), loc)
+    return out, warnings
+
+
+def _env_files(
+    compose: Path, svc_name: str, spec: Any
+) -> tuple[dict[str, EnvValue], list[Warning_]]:
+    """A service's `env_file:` (compose spec `05-services.md` "env_file").
+
+    A string or a list of strings and `{path, required, format}` entries; each
+    path relative to the compose file's directory; files read in order, later
+    ones overriding earlier ones. A missing file is an error for Compose unless
+    `required: false` (Compose >= 2.24 then ignores it): a warning here, naming
+    both files, or nothing. Values are not interpolated (docker/docs
+    "set-environment-variables": interpolation is not available to `env_file`);
+    `format: raw` takes values verbatim, without quote handling.
+    """
+    entries = [spec] if isinstance(spec, str) else spec if isinstance(spec, list) else []
+    out: dict[str, EnvValue] = {}
+    warnings: list[Warning_] = []
+    for i, entry in enumerate(entries):
+        required, raw = True, False
+        if isinstance(entry, dict):
+            rel = entry.get("path")
+            required = entry.get("required", True) is not False
+            raw = str(entry.get("format", "")).lower() == "raw"
+        else:
+            rel = entry
+        if not isinstance(rel, str) or not rel.strip():
+            continue
+        p = Path(rel).expanduser()
+        p = p if p.is_absolute() else compose.parent / p
+        if not p.exists():
+            if required:
+                warnings.append(
+                    Warning_(
+                        str(compose),
+                        f"services.{svc_name}.env_file[{i}]: {p} not found "
+                        "(docker compose refuses to start the service)",
+                    )
+                )
+            continue
+        vals, ws = _read_compose_env_file(p, raw)
+        out.update(vals)
+        warnings.extend(ws)
+    return out, warnings
+
+
+def _read_compose_env_file(path: Path, raw: bool) -> tuple[dict[str, EnvValue], list[Warning_]]:
+    """KEY=VALUE lines (compose-go dotenv): `#` comments, `export `, quotes, ` #` after
+    an unquoted value; with `raw` the value is taken as written."""
+    from ctxfix.safe_read import read_text
+
+    shown = str(path)
+    try:
+        text = read_text(path, errors="replace")
+    except CtxfixError as exc:
+        return {}, [Warning_(shown, f"cannot read env_file: {exc.problem}")]
+    out: dict[str, EnvValue] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip()
+        if key.startswith("export "):
+            key = key[7:].strip()
+        if key not in VARIABLES:
+            continue
+        value = value.strip()
+        if not raw:
+            if value[:1] in ("'", '"') and value[0] in value[1:]:
+                q = value[0]
+                value = value[1 : value.index(q, 1)]
+            else:
+                value = re.split(r"\s#", value, maxsplit=1)[0].strip()
+        out[key] = EnvValue(key, _clean(value), Location(shown, n, key=key))
     return out, []
 
 
@@ -352,14 +445,22 @@ def read_environment(
     *,
     system_units: bool = True,
     root: Path = Path("/"),
+    home: Path | None = None,
 ) -> tuple[ServerEnv, list[Warning_]]:
-    """Collect OLLAMA_* from systemd (when `system_units`), compose files in `paths`, and `environ`.
+    """Collect OLLAMA_* from systemd (when `system_units`), compose files in `paths`, the
+    desktop app's database under `home` (when given), and `environ`.
 
-    Precedence (see the module docstring): systemd > compose > process env.
+    Precedence (see the module docstring): systemd > compose > desktop app > process env.
     """
     warnings: list[Warning_] = []
     layers: list[dict[str, EnvValue]] = []  # lowest precedence first
     layers.append(_from_process(environ))
+    if home is not None:
+        from ctxfix.sources.desktop_app import read_desktop_app
+
+        vals, ws = read_desktop_app(environ, home)
+        warnings.extend(ws)
+        layers.append(vals)
     compose: dict[str, EnvValue] = {}
     for f in _compose_files(paths):
         vals, ws = _from_compose(f, environ)

@@ -594,6 +594,32 @@ def _swa_pattern(value: Any, block_count: int | None) -> tuple[bool, ...] | None
     return tuple(i % n < n - 1 for i in range(block_count))
 
 
+def _swa_period(value: Any) -> int | None:
+    """The period when `sliding_window_pattern` is a scalar number (not a bool, not an array)."""
+    if isinstance(value, bool | list | tuple):
+        return None
+    return _int(value)
+
+
+def _vocab_size(kv: Mapping[str, Any], arch: str) -> int | None:
+    """Vocabulary size as llama.cpp counts it (`n_vocab` = tokens in the tokenizer).
+
+    llama.cpp reads `<arch>.vocab_size` or else the length of `tokenizer.ggml.tokens`
+    (src/llama-model.cpp: `get_key(LLM_KV_VOCAB_SIZE) || get_arr_n(LLM_KV_TOKENIZER_LIST)`).
+    The reader skips the token strings and keeps their count (`ArrayInfo`); a server's
+    model_info may give the list itself, or null it.
+    """
+    n = _int(kv.get(f"{arch}.vocab_size"))
+    if n:
+        return n
+    tokens = kv.get("tokenizer.ggml.tokens")
+    if isinstance(tokens, ArrayInfo):
+        return tokens.count or None
+    if isinstance(tokens, list | tuple):
+        return len(tokens) or None
+    return None
+
+
 def geometry_from_kv(
     kv: Mapping[str, Any],
     *,
@@ -666,6 +692,11 @@ def geometry_from_kv(
         file_type=_int(kv.get("general.file_type")),
         tensors=tuple(tensors),
         file_size=file_size,
+        sliding_window_period=_swa_period(get("attention.sliding_window_pattern")),
+        key_length_swa=_int(get("attention.key_length_swa")),
+        value_length_swa=_int(get("attention.value_length_swa")),
+        shared_kv_layers=_int(get("attention.shared_kv_layers")),
+        vocab_size=_vocab_size(kv, arch),
     )
 
 

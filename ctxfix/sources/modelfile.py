@@ -57,34 +57,39 @@ ERR_INVALID_ROLE = 'message role must be one of "system", "user", or "assistant"
 ERR_MISSING_FROM = "no FROM line"
 ERR_EOF = "unexpected EOF"
 
-# api.Options / api.Runner json tags (Ollama 0.12+), by Go kind.
-INT_PARAMS = frozenset(
-    {
-        "num_ctx",
-        "num_batch",
-        "num_gpu",
-        "main_gpu",
-        "num_thread",
-        "num_keep",
-        "seed",
-        "num_predict",
-        "top_k",
-        "repeat_last_n",
-    }
-)
-FLOAT_PARAMS = frozenset(
-    {
-        "top_p",
-        "min_p",
-        "typical_p",
-        "temperature",
-        "repeat_penalty",
-        "presence_penalty",
-        "frequency_penalty",
-    }
-)
-BOOL_PARAMS = frozenset({"use_mmap"})
-LIST_PARAMS = frozenset({"stop"})
+# Every PARAMETER `ollama create` accepts, by the Go kind `api.FormatParams` parses it
+# as: the json tags of `api.Options` and its embedded `api.Runner`
+# (github:ollama/ollama api/types.go, checked at v0.33.0-rc2). `main_gpu` (*int) and
+# `use_mmap` (*bool) are pointers, parsed like their element kind; any other name is
+# `unknown parameter 'NAME'`. ParseInt / ParseFloat(32) / ParseBool as in FormatParams.
+PARAMETER_KINDS: dict[str, str] = {
+    # api.Runner: set when the model is loaded
+    "num_ctx": "int",
+    "num_batch": "int",
+    "num_gpu": "int",
+    "main_gpu": "int",
+    "use_mmap": "bool",
+    "num_thread": "int",
+    "draft_num_predict": "int",
+    # api.Options: per prediction
+    "num_keep": "int",
+    "seed": "int",
+    "num_predict": "int",
+    "top_k": "int",
+    "top_p": "float",
+    "min_p": "float",
+    "typical_p": "float",
+    "repeat_last_n": "int",
+    "temperature": "float",
+    "repeat_penalty": "float",
+    "presence_penalty": "float",
+    "frequency_penalty": "float",
+    "stop": "list",
+}
+INT_PARAMS = frozenset(k for k, v in PARAMETER_KINDS.items() if v == "int")
+FLOAT_PARAMS = frozenset(k for k, v in PARAMETER_KINDS.items() if v == "float")
+BOOL_PARAMS = frozenset(k for k, v in PARAMETER_KINDS.items() if v == "bool")
+LIST_PARAMS = frozenset(k for k, v in PARAMETER_KINDS.items() if v == "list")
 # parser.go `deprecatedParameters`: accepted, ignored, "warning: parameter X is deprecated".
 DEPRECATED_PARAMS = frozenset(
     {
@@ -670,3 +675,193 @@ def is_modelfile_name(name: str) -> bool:
         or (name.endswith(".Modelfile") and len(name) > len(".Modelfile"))
         or (name.endswith(".modelfile") and len(name) > len(".modelfile"))
     )
+
+
+# --------------------------------------------------------------------------- FROM <directory>
+
+ERR_MODEL_NOT_FOUND = "no Modelfile or safetensors files found"
+"""parser.go `ErrModelNotFound`, what `ollama create` says for a directory without weights."""
+
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"%!PS-Adobe-", "application/postscript"),
+    (b"\xfe\xff", "text/plain"),  # UTF-16BE BOM
+    (b"\xff\xfe", "text/plain"),  # UTF-16LE BOM
+    (b"\xef\xbb\xbf", "text/plain"),  # UTF-8 BOM
+    (b"\x00\x00\x01\x00", "image/x-icon"),
+    (b"\x00\x00\x02\x00", "image/x-icon"),
+    (b"BM", "image/bmp"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"OggS\x00", "application/ogg"),
+    (b"ID3", "audio/mpeg"),
+    (b"\x1f\x8b\x08", "application/x-gzip"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"Rar!\x1a\x07\x00", "application/x-rar-compressed"),
+    (b"Rar!\x1a\x07\x01\x00", "application/x-rar-compressed"),
+    (b"\x00asm", "application/wasm"),
+)
+# WHATWG "binary data byte": what makes Go's sniffer say octet-stream rather than text
+_BINARY_BYTES = (
+    frozenset(range(0x00, 0x09))
+    | {0x0B}
+    | frozenset(range(0x0E, 0x1B))
+    | frozenset(range(0x1C, 0x20))
+)
+
+
+def sniff_content_type(head: bytes) -> str:
+    """Go `http.DetectContentType(head)` cut at `;`, for the files a model directory holds.
+
+    A subset of Go's sniff table (net/http/sniff.go): the leading-signature
+    types above, markup (`<?xml`, `<html`... after leading whitespace), then
+    text/plain unless a binary byte occurs. A GGUF (`GGUF` + a binary version
+    number) is application/octet-stream, a PyTorch zip application/zip, JSON
+    text/plain, which is all `filesForModel` asks about.
+    """
+    head = head[:512]
+    for sig, ctype in _SIGNATURES:
+        if head.startswith(sig):
+            return ctype
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image/webp"
+    lead = head.lstrip(b"\t\n\x0c\r ")
+    if lead[:5].lower() == b"<?xml":
+        return "text/xml"
+    for tag in (b"<!doctype html", b"<html", b"<head", b"<script", b"<body", b"<!--"):
+        if lead[: len(tag)].lower() == tag and lead[len(tag) : len(tag) + 1] in (b" ", b">"):
+            return "text/html"
+    if any(b in _BINARY_BYTES for b in head):
+        return "application/octet-stream"
+    return "text/plain"
+
+
+def _go_glob(directory: Path, pattern: str) -> list[Path]:
+    """Go `filepath.Glob(dir/pattern)` for `pattern` = `[sub/]name-glob`: sorted, dotfiles too."""
+    import fnmatch
+    import os
+
+    parts = pattern.split("/")
+    dirs = [directory]
+    for i, part in enumerate(parts):
+        nxt: list[Path] = []
+        for d in dirs:
+            try:
+                names = sorted(os.listdir(d))
+            except OSError:
+                continue
+            for n in names:
+                if fnmatch.fnmatchcase(n, part) and (i == len(parts) - 1 or (d / n).is_dir()):
+                    nxt.append(d / n)
+        dirs = nxt
+    return dirs
+
+
+def _glob_typed(directory: Path, pattern: str, content_type: str) -> list[Path]:
+    """parser.go `glob`: the matches; CtxfixError when one sniffs as another type."""
+    matches = _go_glob(directory, pattern)
+    for m in matches:
+        try:
+            with open(m, "rb") as f:
+                head = f.read(512)
+        except OSError as exc:
+            raise CtxfixError(str(m), f"cannot read: {exc.strerror or exc}") from None
+        ct = sniff_content_type(head)
+        if content_type and ct != content_type:
+            raise CtxfixError(str(m), f"invalid content type: expected {ct} for {m}")
+    return matches
+
+
+def _first_glob(directory: Path, pattern: str, content_type: str) -> list[Path]:
+    """`if x, _ := glob(...); len(x) > 0`: a failing glob counts as no match."""
+    try:
+        return _glob_typed(directory, pattern, content_type)
+    except CtxfixError:
+        return []
+
+
+# parser.go filesForModel: weight files, in the order Ollama tries them
+_WEIGHT_FAMILIES = (
+    ("model*.safetensors", "", "safetensors"),
+    ("consolidated*.safetensors", "", "safetensors"),
+    ("pytorch_model*.bin", "application/zip", "pytorch"),
+    ("consolidated*.pth", "application/zip", "pytorch"),
+    ("*.gguf", "application/octet-stream", "gguf"),
+    ("*.bin", "application/octet-stream", "gguf"),
+)
+
+
+def files_for_model(directory: Path) -> tuple[str, list[Path]]:
+    """parser.go `filesForModel`: (weight format, every file `ollama create` uploads).
+
+    The first family present wins, in Ollama's order: `model*.safetensors`
+    (plus `*/model*.safetensors`), `consolidated*.safetensors`,
+    `pytorch_model*.bin` (zip), `consolidated*.pth` (zip), `*.gguf`, `*.bin`
+    (GGUF without the extension); then `*.json`, `*/*.json`,
+    `chat_template.jinja` and `tokenizer.model`. The format is `safetensors`,
+    `pytorch` or `gguf`. Raises CtxfixError with Ollama's wording when no
+    family matches, or when a config file is not the type Ollama expects.
+    """
+    for family in _WEIGHT_FAMILIES:
+        files = _first_glob(directory, family[0], family[1])
+        if files:
+            break
+    else:
+        raise CtxfixError(str(directory), ERR_MODEL_NOT_FOUND)
+    pattern, _content_type, kind = family
+    if pattern == "model*.safetensors":
+        files += _glob_typed(directory, "*/model*.safetensors", "")
+    files += _glob_typed(directory, "*.json", "text/plain")
+    files += _glob_typed(directory, "*/*.json", "text/plain")  # Go's `**` is one level
+    files += _glob_typed(directory, "chat_template.jinja", "text/plain")
+    files += _first_glob(directory, "tokenizer.model", "application/octet-stream") or _first_glob(
+        directory, "*/tokenizer.model", "text/plain"
+    )
+    return kind, files
+
+
+_SPLIT_RE = re.compile(r"^(.*)-(\d{5})-of-(\d{5})\.gguf$")
+_NOT_MODEL_KINDS = ("adapter", "projector", "mmproj")
+
+
+def model_gguf(directory: Path) -> Path:
+    """The GGUF whose header describes the model `FROM <directory>` creates.
+
+    `filesForModel` picks the files; the server (server/create.go
+    `convertModelFromFilesWithMediaType`) then sorts them, makes each GGUF a
+    layer (an adapter or projector by `general.type`, a standalone vision
+    model by `vision.block_count`, else the model) and merges split files
+    (`name-00001-of-00003.gguf`) into one. So: the GGUFs that are models,
+    split parts counted once (their first part holds the metadata). Exactly
+    one -> that file. Raises CtxfixError (naming the directory) for safetensors
+    or PyTorch weights (converted by Ollama; no GGUF header to read), for no
+    weights, and for several model GGUFs (which one serves is not decided here).
+    """
+    from ctxfix.sources.gguf import read_metadata
+
+    kind, files = files_for_model(directory)
+    where = str(directory)
+    if kind != "gguf":
+        raise CtxfixError(where, f"holds {kind} weights, which Ollama converts; no GGUF to read")
+    models: dict[str, Path] = {}
+    for f in sorted(p for p in files if p.suffix in (".gguf", ".bin")):
+        try:
+            kv = read_metadata(f).kv
+        except CtxfixError:
+            continue  # not a GGUF: `ollama create` refuses it ("not in GGUF format")
+        gtype = kv.get("general.type")
+        if isinstance(gtype, str) and gtype.lower() in _NOT_MODEL_KINDS:
+            continue
+        arch = kv.get("general.architecture")
+        if not kv.get(f"{arch}.block_count") and kv.get(f"{arch}.vision.block_count"):
+            continue
+        m = _SPLIT_RE.match(f.name)
+        models.setdefault(m.group(1) if m else f.name, f)
+    if len(models) == 1:
+        return next(iter(models.values()))
+    if not models:
+        raise CtxfixError(where, "no model GGUF in the directory")
+    names = ", ".join(sorted(p.name for p in models.values()))
+    raise CtxfixError(where, f"holds several model GGUFs ({names}); name one in FROM")

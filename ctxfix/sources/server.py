@@ -8,11 +8,17 @@ actually loaded with, `/api/version` the version that decides the defaults.
 Faults never raise: a scan of files and stores must finish when a server is
 down, slow or broken. Each fault becomes one `Warning_` naming the host and
 the endpoint. A dead host costs at most the connect timeout; a hung host at
-most about two read timeouts (after the first timeout no new request is sent).
+most `--server-timeout`, an overall deadline on its whole conversation
+(ctxfix.deadline); after the first timeout no new request is sent.
 
-Requests to one host run concurrently in a bounded thread pool (one httpx
-client, which is thread-safe). The `ollama` client is imported lazily: an
-offline scan never pays its import cost.
+Speed (issue 15): a host's /api/version, /api/tags and /api/ps go out
+together, then /api/show runs on up to PER_HOST_MAX lanes sized by the
+measured round trip; all lanes of a host share one `ollama.Client` (httpx is
+thread-safe) and so one connection pool. A fleet (`scan_hosts`) scans every
+host at once under GLOBAL_MAX requests in flight; a dead host never holds
+back a live one. Numbers and their reasons are on the constants below and
+in bench/RESULTS.md. The `ollama` client is imported lazily: an offline scan
+never pays its import cost.
 
 Note on `parameters`: Ollama prints each value with Go's `%#v` of a float64,
 so 1000000 arrives as `1e+06` and 1048576 as `1.048576e+06`. That is the
@@ -68,7 +74,9 @@ def parse_host(value: str | None) -> str:
     try:
         port = split.port or port
     except ValueError as exc:
-        raise CtxfixError(value, f"invalid Ollama host: {exc}") from None
+        from ctxfix.redact import strip_userinfo
+
+        raise CtxfixError(strip_userinfo(value or ""), f"invalid Ollama host: {exc}") from None
     try:
         if isinstance(ipaddress.ip_address(name), ipaddress.IPv6Address):
             name = f"[{name}]"
@@ -232,13 +240,87 @@ def geometry_from_model_info(kv: Mapping[str, Any]) -> Geometry | None:
         return _geometry_fallback(kv)
 
 
+# --------------------------------------------------------------------------- concurrency
+
+PER_HOST_MAX = 16
+"""Requests in flight to one server at most. Every /api/show makes Ollama read
+a manifest, a params blob and a GGUF header; 16 at once is what the issue's
+measurements showed a plain 16-thread loop handles (7x a sequential loop at
+50 ms), and more would only load one server for no gain (see CPU_PER_RESPONSE)."""
+
+PER_HOST_MIN = 4
+"""Lanes per host however fast it answers: a local Ollama's /api/version
+round trip (~0.2 ms) says nothing about its /api/show cost (a GGUF header walk,
+milliseconds), and 4 lanes keep a local scan out of GIL thrash (bench)."""
+
+GLOBAL_MAX = 64
+"""Requests in flight across every host of a scan. The scanning process pays
+~0.8 ms of CPU per answer alone and ~1.3 ms with 60 threads contending for
+the GIL (httpx, the client's pydantic models, our parsing; measured on the
+10 x 20 fleet of bench/bench_fleet.py); at 50 ms latency ~40 requests keep
+one core busy. 64 leaves headroom; 96, 128 and 160 measured no faster on
+2 cores, and 64 bounds the threads and sockets of a 100-host fleet."""
+
+CPU_PER_RESPONSE = 0.002
+"""Seconds of client CPU per answer, rounded up (see GLOBAL_MAX). Little's law:
+lanes beyond round-trip / CPU-per-answer only queue on the GIL."""
+
+HOSTS_AT_ONCE = 64
+"""Hosts scanned at the same time. A host's coordinator thread holds no request
+slot while it waits, so a dead or hung host never holds back a live one; only
+fleets larger than this queue (each queued host waits for a finished one)."""
+
+
+def host_cap(n_hosts: int, max_workers: int = PER_HOST_MAX) -> int:
+    """Most lanes one host may use when `n_hosts` are scanned together.
+
+    The global bound is shared evenly (10 hosts: 6 lanes each), but never below
+    PER_HOST_MIN: with 100 hosts the global semaphore, not the share, is the limit.
+    """
+    share = GLOBAL_MAX // max(1, n_hosts)
+    return max(1, min(max_workers, PER_HOST_MAX, max(PER_HOST_MIN, share)))
+
+
+def lanes_for(rtt: float, n_models: int, cap: int) -> int:
+    """/api/show lanes for one host: round trip / CPU per answer, in [PER_HOST_MIN, cap].
+
+    `rtt` is the measured /api/version round trip (connect included). A 50 ms
+    host gets every lane it may have; a local one PER_HOST_MIN.
+    """
+    by_latency = math.ceil(max(rtt, 0.0) / CPU_PER_RESPONSE)
+    return max(1, min(n_models, cap, max(PER_HOST_MIN, by_latency)))
+
+
+class _Gate:
+    """The global bound on requests in flight (one per scan, shared by all hosts)."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self._sem = threading.BoundedSemaphore(max(1, GLOBAL_MAX if limit is None else limit))
+
+    def __enter__(self) -> None:
+        self._sem.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._sem.release()
+
+
 # --------------------------------------------------------------------------- the client
 
 
 def _client(
-    url: str, read_timeout: float, connect_timeout: float, deadline: float | None = None
+    url: str,
+    read_timeout: float,
+    connect_timeout: float,
+    deadline: float | None = None,
+    *,
+    max_connections: int | None = None,
 ) -> Any:
-    """The official client; with `deadline`, the host's whole conversation ends within it."""
+    """The official client; with `deadline`, the host's whole conversation ends within it.
+
+    One client per host, shared by that host's lanes: httpx.Client is
+    thread-safe and its connection pool (sized `max_connections`, keep-alive
+    for all of them, so no lane reconnects) reuses sockets across lanes.
+    """
     import httpx
 
     from ctxfix.ollama_client import load as _load_ollama
@@ -249,7 +331,7 @@ def _client(
     if deadline is not None:
         from ctxfix.deadline import transport
 
-        kw["transport"] = transport(deadline)
+        kw["transport"] = transport(deadline, max_connections=max_connections)
     return ollama.Client(
         host=url, timeout=httpx.Timeout(read_timeout, connect=connect_timeout), **kw
     )
@@ -286,12 +368,24 @@ def _describe(exc: BaseException, read_timeout: float, connect_timeout: float) -
 class _HostSession:
     """One scan of one host: the shared client, the abort flag and the warnings."""
 
-    def __init__(self, url: str, read_timeout: float, connect_timeout: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        read_timeout: float,
+        connect_timeout: float,
+        cap: int,
+        gate: _Gate,
+    ) -> None:
         self.url = url
         self.read_timeout = read_timeout
         self.connect_timeout = connect_timeout
-        # --server-timeout is the overall deadline of this host's conversation
-        self.client = _client(url, read_timeout, connect_timeout, deadline=read_timeout)
+        self.cap = cap
+        self.gate = gate
+        # --server-timeout is the overall deadline of this host's conversation;
+        # cap lanes + /api/ps may overlap, so the pool holds cap + 1 connections
+        self.client = _client(
+            url, read_timeout, connect_timeout, deadline=read_timeout, max_connections=cap + 1
+        )
         self.aborted = threading.Event()
         self.warnings: list[Warning_] = []
         self._lock = threading.Lock()
@@ -300,18 +394,32 @@ class _HostSession:
         with self._lock:
             self.warnings.append(Warning_(self.url, f"{endpoint}: {problem}"))
 
-    def call(self, endpoint: str, fn: Callable[[], Any], *, what: str = "") -> Any | None:
-        """Run one request; on failure record a warning and return None."""
+    def abort(self) -> bool:
+        """Stop starting requests to this host; True for the one caller that stopped it."""
+        with self._lock:
+            first = not self.aborted.is_set()
+            self.aborted.set()
+        return first
+
+    def request(self, fn: Callable[[], Any]) -> Any:
+        """One request under the global bound; raises what the client raises."""
         if self.aborted.is_set():
             raise _Aborted
-        try:
+        with self.gate:
+            if self.aborted.is_set():  # set while this one waited for a slot
+                raise _Aborted
             return fn()
+
+    def call(self, endpoint: str, fn: Callable[[], Any], *, what: str = "") -> Any | None:
+        """Run one request; on failure record a warning and return None."""
+        try:
+            return self.request(fn)
+        except _Aborted:
+            raise
         except Exception as exc:
             problem, fatal = _describe(exc, self.read_timeout, self.connect_timeout)
             if fatal:
-                first = not self.aborted.is_set()
-                self.aborted.set()
-                if first:
+                if self.abort():  # one warning for the host, from the first fatal fault
                     self.warn(
                         endpoint + (f" {what}" if what else ""),
                         problem + "; skipped the rest of this host",
@@ -329,81 +437,199 @@ def _json_get(client: Any, path: str) -> Any:
     return data
 
 
+@dataclass(frozen=True)
+class _Tag:
+    """One /api/tags entry, read from the raw JSON.
+
+    Raw and not `client.list()`: the client's typed `ModelDetails` drops
+    `details.context_length`, which Ollama >= 0.30.0 sends per model
+    (github:ollama/ollama api/types.go `ModelDetails.ContextLength`
+    `json:"context_length,omitempty"`, filled in server/model_list_cache.go
+    `buildModelListSummary` from the config blob, else the GGUF
+    `<arch>.context_length`; /api/tags is `ListHandler` in server/routes.go).
+    """
+
+    name: str
+    size: int | None
+    digest: str | None
+    context_length: int | None
+
+
+def _int_or_none(v: Any) -> int | None:
+    return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def _tags(data: Mapping[str, Any]) -> list[_Tag]:
+    models = data.get("models")
+    if models is None:
+        return []
+    if not isinstance(models, list):
+        raise ValueError(f"models is a {type(models).__name__}, not a list")
+    out: list[_Tag] = []
+    for m in models:
+        if not isinstance(m, dict):
+            continue
+        name = m.get("model") or m.get("name")
+        if not isinstance(name, str) or not name:
+            continue
+        details = m.get("details") if isinstance(m.get("details"), dict) else {}
+        ctx = _int_or_none(details.get("context_length"))
+        digest = m.get("digest") if isinstance(m.get("digest"), str) else None
+        out.append(_Tag(name, _int_or_none(m.get("size")), digest, ctx if ctx else None))
+    return out
+
+
 def scan_host(
     url: str,
     *,
     read_timeout: float = 10.0,
     connect_timeout: float = 0.5,
-    max_workers: int = 8,
+    max_workers: int = PER_HOST_MAX,
+    gate: _Gate | None = None,
+    n_hosts: int = 1,
 ) -> HostScan:
     """Ask one server for its version, models, per-model parameters and loaded models.
 
-    Never raises for a server fault; see the module docstring.
+    `max_workers` caps this host's lanes; `gate` is the fleet's global bound
+    (a private one when the host is scanned alone). Never raises for a server
+    fault; see the module docstring.
     """
     url = parse_host(url)
-    s = _HostSession(url, read_timeout, connect_timeout)
+    s = _HostSession(
+        url, read_timeout, connect_timeout, host_cap(n_hosts, max_workers), gate or _Gate()
+    )
     try:
-        return _scan(s, max_workers)
+        return _scan(s)
     finally:
         s.client._client.close()
 
 
-def _scan(s: _HostSession, max_workers: int) -> HostScan:
+def scan_hosts(
+    urls: list[str], *, read_timeout: float = 10.0, connect_timeout: float = 0.5
+) -> list[HostScan]:
+    """Scan a fleet concurrently, results in the order of `urls`.
+
+    Each host has its own client, pool and deadline; all share one global
+    bound of GLOBAL_MAX requests in flight. A dead host costs its own connect
+    timeout (or deadline) only: the others run beside it, so the fleet takes
+    about as long as its slowest host, not the sum.
+    """
+    if not urls:
+        return []
+    gate = _Gate()
+    n = len(urls)
+
+    def one(u: str) -> HostScan:
+        return scan_host(
+            u,
+            read_timeout=read_timeout,
+            connect_timeout=connect_timeout,
+            gate=gate,
+            n_hosts=n,
+        )
+
+    if n == 1:
+        return [one(urls[0])]
+    with ThreadPoolExecutor(
+        max_workers=min(n, HOSTS_AT_ONCE), thread_name_prefix="ctxfix-host"
+    ) as pool:
+        return list(pool.map(one, urls))
+
+
+def _scan(s: _HostSession) -> HostScan:
+    import time
+
+    url = s.url
+    with ThreadPoolExecutor(max_workers=s.cap + 2, thread_name_prefix="ctxfix-ollama") as pool:
+        # 1. version, tags and ps at once: one round trip, not three. The
+        # version still decides: a dead host is reported once, from its answer.
+        f_tags = pool.submit(s.request, lambda: _json_get(s.client, "/api/tags"))
+        f_ps = pool.submit(s.call, "/api/ps", lambda: s.client.ps())
+        t0 = time.monotonic()
+        try:
+            with s.gate:  # not s.request: a failed /api/ps must not pre-empt the verdict
+                t0 = time.monotonic()  # the round trip, not the wait for a slot
+                ver = _json_get(s.client, "/api/version")
+            rtt = time.monotonic() - t0
+        except Exception as exc:
+            down = _version_failed(s, exc)
+            if down is not None:
+                s.aborted.set()  # nothing new starts; tags and ps end within the deadline
+                return down
+            ver, rtt = {}, time.monotonic() - t0
+        version = ver.get("version") if isinstance(ver.get("version"), str) else None
+        info = ServerInfo(host=url, version=version)
+
+        try:
+            tags = _tags(f_tags.result())
+        except _Aborted:
+            tags = None
+        except Exception as exc:
+            problem, fatal = _describe(exc, s.read_timeout, s.connect_timeout)
+            if not fatal:
+                s.warn("/api/tags", problem)
+            elif s.abort():  # else /api/ps already said the host is gone
+                s.warn("/api/tags", problem + "; skipped the rest of this host")
+            tags = None
+        if tags is None:
+            return HostScan(url, info, [], s.warnings, _loaded(_result(f_ps)))
+
+        # 2. /api/show per model on `lanes` lanes pulling from one queue; a 404
+        # for one model does not stop the others. /api/ps may still be in flight.
+        todo = iter(list(enumerate(tags)))
+        todo_lock = threading.Lock()
+        shown: dict[int, ModelDef] = {}
+
+        def lane() -> None:
+            while True:
+                with todo_lock:
+                    nxt = next(todo, None)
+                if nxt is None:
+                    return
+                i, tag = nxt
+                try:
+                    md = _show_one(s, tag)
+                except _Aborted:
+                    return
+                if md is not None:
+                    shown[i] = md
+
+        lanes = lanes_for(rtt, len(tags), s.cap)
+        for f in [pool.submit(lane) for _ in range(lanes)]:
+            f.result()
+        loaded = _loaded(_result(f_ps))
+    models = [_with_loaded(shown[i], loaded, url) for i in sorted(shown)]
+    return HostScan(url, info, models, s.warnings, loaded)
+
+
+def _result(fut: Any) -> Any:
+    try:
+        return fut.result()
+    except _Aborted:
+        return None
+
+
+def _version_failed(s: _HostSession, exc: BaseException) -> HostScan | None:
+    """The HostScan for a host whose /api/version failed, or None to go on (a 404)."""
     import httpx
 
     url = s.url
-    # 1. version, alone: a dead host costs one connect timeout and says so once.
-    try:
-        ver = _json_get(s.client, "/api/version")
-    except ConnectionError:
+    if isinstance(exc, ConnectionError):
         return _down(url, "connection refused")
-    except httpx.ConnectError as exc:
+    if isinstance(exc, httpx.ConnectError):
         return _down(url, f"cannot connect ({exc})")
-    except httpx.ConnectTimeout:
+    if isinstance(exc, httpx.ConnectTimeout):
         return _down(url, f"connect timed out after {s.connect_timeout:g} s")
-    except Exception as exc:
-        problem, fatal = _describe(exc, s.read_timeout, s.connect_timeout)
-        # a server that answers /api/version with a 500 or garbage is not going to
-        # answer the rest: one warning for the host, not one per endpoint. Only a
-        # 404 (a proxy that routes just some paths) is worth going on after.
-        if fatal or getattr(exc, "status_code", None) != 404:
-            s.warn("/api/version", problem + "; scanned files and stores only")
-            return HostScan(url, ServerInfo(url), [], s.warnings)
-        s.warn("/api/version", problem)
-        ver = {}
-    version = ver.get("version") if isinstance(ver.get("version"), str) else None
-    info = ServerInfo(host=url, version=version)
-
-    with ThreadPoolExecutor(
-        max_workers=max(1, max_workers), thread_name_prefix="ctxfix-ollama"
-    ) as pool:
-        # 2. tags and ps together
-        f_tags = pool.submit(s.call, "/api/tags", lambda: s.client.list())
-        f_ps = pool.submit(s.call, "/api/ps", lambda: s.client.ps())
-        try:
-            tags = f_tags.result()
-        except _Aborted:
-            tags = None
-        try:
-            ps = f_ps.result()
-        except _Aborted:
-            ps = None
-        loaded = _loaded(ps)
-        if tags is None:
-            return HostScan(url, info, [], s.warnings, loaded)
-
-        # 3. /api/show per model, concurrently; a 404 for one does not stop the others
-        entries = [m for m in tags.models if m.model]
-        futures = [pool.submit(_show_one, s, m, loaded) for m in entries]
-        models: list[ModelDef] = []
-        for fut in futures:
-            try:
-                md = fut.result()
-            except _Aborted:
-                continue
-            if md is not None:
-                models.append(md)
-    return HostScan(url, info, models, s.warnings, loaded)
+    problem, fatal = _describe(exc, s.read_timeout, s.connect_timeout)
+    # a server that answers /api/version with a 500 or garbage is not going to
+    # answer the rest: one warning for the host, not one per endpoint (what
+    # /api/tags and /api/ps said meanwhile is dropped). Only a 404 (a proxy
+    # that routes just some paths) is worth going on after.
+    if fatal or getattr(exc, "status_code", None) != 404:
+        w = Warning_(url, f"/api/version: {problem}; scanned files and stores only")
+        return HostScan(url, ServerInfo(url), [], [w])
+    s.warn("/api/version", problem)
+    return None
 
 
 def _down(url: str, why: str) -> HostScan:
@@ -424,10 +650,22 @@ def _loaded(ps: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _show_one(
-    s: _HostSession, entry: Any, loaded: Mapping[str, Mapping[str, Any]]
-) -> ModelDef | None:
-    name = entry.model
+def _with_loaded(md: ModelDef, loaded: Mapping[str, Mapping[str, Any]], url: str) -> ModelDef:
+    """The definition with its /api/ps context when it is loaded now."""
+    from dataclasses import replace
+
+    lm = loaded.get(md.name)
+    if not lm or not lm.get("context_length"):
+        return md
+    where = Location(f"{url} /api/ps", key=f"{md.name}.context_length")
+    return replace(md, loaded_ctx=Sourced(int(lm["context_length"]), "server", where))
+
+
+def _show_one(s: _HostSession, tag: _Tag) -> ModelDef | None:
+    """One /api/show: the Modelfile parameters (num_ctx), model_info (the
+    geometry the KV estimate needs), details (parent) and the modelfile (the
+    GGUF blob digest). /api/tags has none of these but the native context."""
+    name = tag.name
     show = s.call("/api/show", lambda: s.client.show(name), what=name)
     if show is None:
         return None
@@ -447,30 +685,32 @@ def _show_one(
             invalid = Sourced(str(raw), "server", nloc)
     kv = dict(show.modelinfo or {})
     details = show.details.model_dump(exclude_none=True) if show.details is not None else {}
-    cname = canonical(name)
-    loaded_ctx = None
-    lm = loaded.get(cname)
-    if lm and lm.get("context_length"):
-        loaded_ctx = Sourced(
-            int(lm["context_length"]),
-            "server",
-            Location(f"{url} /api/ps", key=f"{cname}.context_length"),
+    geometry = geometry_from_model_info(kv)
+    if tag.context_length and (geometry is None or not geometry.context_length):
+        # a model whose model_info lacks the native context (a cloud model, a
+        # GGUF without <arch>.context_length): /api/tags has it on >= 0.30.0
+        from dataclasses import replace
+
+        arch = geometry.arch if geometry else (details.get("family") or "unknown")
+        geometry = (
+            replace(geometry, context_length=tag.context_length)
+            if geometry
+            else Geometry(arch=arch, context_length=tag.context_length)
         )
     return ModelDef(
-        name=cname,
+        name=canonical(name),
         origin="server",
         location=loc,
         parent=details.get("parent_model") or None,
         num_ctx=num_ctx,
         num_ctx_invalid=invalid,
         params=params,
-        geometry=geometry_from_model_info(kv),
-        weights_bytes=int(entry.size) if entry.size is not None else None,
+        geometry=geometry,
+        weights_bytes=tag.size,
         host=url,
-        digest=entry.digest,
+        digest=tag.digest,
         model_digest=_model_digest(show.modelfile),
         details=details,
-        loaded_ctx=loaded_ctx,
     )
 
 

@@ -52,7 +52,14 @@ from typing import Any
 from ctxfix.cache import DigestCache
 from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.facts import Geometry, Location, ModelDef, Sourced
-from ctxfix.names import DEFAULT_HOST, DEFAULT_NAMESPACE, canonical, split_name
+from ctxfix.names import (
+    DEFAULT_HOST,
+    DEFAULT_NAMESPACE,
+    Name,
+    canonical,
+    name_problem,
+    split_name,
+)
 
 MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 CONFIG_MEDIA_TYPE = "application/vnd.docker.container.image.v1+json"
@@ -131,7 +138,13 @@ def _match_child(parent: Path, want: str) -> Path | None:
 
 
 def find_model(root: Path, name: str) -> Path | None:
-    """The manifest for NAME in this store, matching each part case-insensitively like Ollama."""
+    """The manifest for NAME in this store, matching each part case-insensitively like Ollama.
+
+    A name Ollama refuses (types/model/name.go `IsValid`: `..`, `/nn/mm`) has no
+    manifest, and must never become a path outside the store.
+    """
+    if name_problem(name) is not None:
+        return None
     here: Path | None = root / "manifests"
     for part in split_name(name):
         if here is None or not part:
@@ -434,6 +447,8 @@ def _read_manifest_entry(
     model_layer: dict[str, Any] | None = None
     params_layer: dict[str, Any] | None = None
     weights: int | None = None
+    # server/images.go projectorCapabilities: a projector layer makes the model "vision"
+    vision = any(layer.get("mediaType") == MEDIA_PROJECTOR for layer in layers)
     for layer in layers:
         media = layer.get("mediaType")
         if media in WEIGHT_MEDIA:
@@ -466,6 +481,7 @@ def _read_manifest_entry(
         digest=hashlib.sha256(raw).hexdigest(),
         model_digest=model_digest,
         details=details,
+        vision=vision,
     )
 
 
@@ -489,6 +505,9 @@ def scan_store(root: Path, *, cache: DigestCache | None = None, strict: bool = F
     models: list[ModelDef] = []
     warnings: list[Warning_] = []
     for path, parts in _iter_manifests(manifests):
+        if not Name(*parts).is_valid():  # manifest/manifest.go Manifests: "bad manifest name"
+            warnings.append(Warning_(str(path), "not a valid model name; Ollama skips it"))
+            continue
         try:
             models.append(_read_manifest_entry(root, path, parts, cache, warnings))
         except _Skip:

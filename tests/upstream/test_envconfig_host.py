@@ -1,5 +1,6 @@
 """Ollama's own `TestHost` table (github:ollama/ollama envconfig/config_test.go,
-at fb3076099), run against `ctxfix.policy.envconfig.host`."""
+at fb3076099; unchanged at v0.33.0-rc2), run against `ctxfix.policy.envconfig.host`.
+The rest of that file's tables are in test_envconfig_vars.py."""
 
 from __future__ import annotations
 
@@ -60,4 +61,20 @@ def test_a_value_no_parser_accepts_still_names_a_server() -> None:
 )
 def test_connectable_host_dials_loopback_for_bind_all(url: str, dialled: str) -> None:
     """envconfig.ConnectableHost: an unspecified address is dialled on loopback."""
+    assert connectable(url) == dialled
+
+
+@pytest.mark.parametrize(
+    ("value", "url", "dialled"),
+    [
+        ("http://127.0.0.1:+9", "http://127.0.0.1:+9", "http://127.0.0.1:9"),
+        (":99999999999", "http://:11434", "http://127.0.0.1:11434"),
+        ("\u3000 1.2.3.4 \u3000", "http://1.2.3.4:11434", "http://1.2.3.4:11434"),
+    ],
+    ids=["signed-port", "port-over-int32", "unicode-space"],
+)
+def test_host_follows_go_parsing_beyond_the_table(value: str, url: str, dialled: str) -> None:
+    """strconv.ParseInt(port, 10, 32) takes a sign and keeps the text; net.Dial reads
+    `+9` as 9; strings.TrimSpace trims every unicode.IsSpace rune."""
+    assert host(value) == url
     assert connectable(url) == dialled

@@ -34,6 +34,13 @@ AGENT_MODULES: tuple[str, ...] = (
     "goose",
     "qwen_code",
     "crush",
+    "cline",
+    "roo_code",
+    "kilo_code",
+    "claude_code",
+    "pi",
+    "kimi",
+    "hermes",
 )
 
 

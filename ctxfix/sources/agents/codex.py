@@ -24,9 +24,34 @@ Format (verified in openai/codex `docs/config.md`,
   The binding still reports what the file says, with a note.
 - No documented window for Ollama model names (Codex's table only knows
   OpenAI slugs such as "gpt-oss-20b"), so an unset window stays unset.
+- `codex --oss` (verified in `codex-rs/tui/src/lib.rs`, `codex-rs/exec/src/lib.rs`,
+  `codex-rs/utils/oss/src/lib.rs`): the provider is `--local-provider`, else
+  `oss_provider` of the active profile, else the root `oss_provider`
+  ("ollama" or "lmstudio"); the model is `-m`, else the provider's default,
+  `gpt-oss:20b` for Ollama (`codex-rs/ollama/src/lib.rs DEFAULT_OSS_MODEL`),
+  which overrides a `model` key; `model_context_window` still applies. The
+  built-in provider's URL comes from `$CODEX_OSS_BASE_URL`, else
+  `http://localhost:$CODEX_OSS_PORT/v1` (default port 11434)
+  (`codex-rs/model-provider-info/src/lib.rs create_oss_provider`); those
+  environment variables are not read here (a reader sees only its file).
+
+- `ollama launch codex` (github:ollama/ollama `cmd/launch/codex.go
+  ensureCodexConfig`) writes `~/.codex/ollama-launch.config.toml` (`model`,
+  `model_provider = "ollama-launch"`, `model_catalog_json`, and
+  `[model_providers.ollama-launch]` on `$OLLAMA_HOST/v1/`) and the catalog
+  `~/.codex/model.json` beside it, `{"models": [{"slug", "context_window", ...}]}`,
+  whose `context_window` is the `/api/tags` native context
+  (`buildCodexModelEntry`; `OLLAMA_CONTEXT_LENGTH` when set in the launching
+  shell). Codex plans with the catalog entry of its model unless
+  `model_context_window` is set. Both files are rewritten on every launch, so
+  the binding is marked as written by `ollama launch`, and neither its model
+  nor its catalog window is edited: the fix is on the server side.
 
 One binding for the root settings and one per profile whose effective
-provider is Ollama (provider id "ollama" or a base URL on port 11434).
+provider is Ollama (provider id "ollama" or a base URL on port 11434), and,
+when `oss_provider = "ollama"` is set and that scope's own provider is not
+Ollama, one for `codex --oss` (model `gpt-oss:20b`, pinned: it is not
+written in the file).
 """
 
 from __future__ import annotations
@@ -49,10 +74,13 @@ from ctxfix.sources.agents._common import (
 )
 
 AGENT = "codex"
-FILE_NAMES: tuple[str, ...] = ("config.toml",)
+FILE_NAMES: tuple[str, ...] = ("config.toml", "ollama-launch.config.toml")
+
+LAUNCH_PROVIDER = "ollama-launch"  # cmd/launch/codex.go codexProfileName
 
 BUILTIN_OLLAMA_URL = "http://localhost:11434/v1"
 DEFAULT_IDLE_TIMEOUT_MS = 300_000
+OSS_DEFAULT_MODEL = "gpt-oss:20b"  # codex-rs/ollama/src/lib.rs DEFAULT_OSS_MODEL
 
 # Root keys only Codex's config.toml has (a Cargo or OpenHands config has none).
 _CODEX_KEYS = frozenset(
@@ -77,7 +105,7 @@ def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
     """`$CODEX_HOME/config.toml`, else `~/.codex/config.toml`."""
     codex_home = env.get("CODEX_HOME")
     base = Path(codex_home).expanduser() if codex_home else home / ".codex"
-    return [base / "config.toml"]
+    return [base / "config.toml", base / "ollama-launch.config.toml"]
 
 
 def detect(path: Path, data: Any) -> bool:
@@ -107,15 +135,21 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     suppressed = inline_ignores(doc.text)
 
     out: list[AgentBinding] = []
+    oss: list[AgentBinding] = []
     root = _binding(doc, None, suppressed)
     if root is not None:
         out.append(root)
+    elif (b := _oss_binding(doc, None, suppressed)) is not None:
+        oss.append(b)
     for name, prof in (profiles or {}).items():
         if isinstance(prof, dict):
             b = _binding(doc, name, suppressed)
             if b is not None:
                 out.append(b)
-    return with_refs(out, doc)
+            elif "oss_provider" in prof and (b := _oss_binding(doc, name, suppressed)):
+                oss.append(b)
+    # the --oss model is not written in the file: nothing in it refers to it
+    return with_refs(out, doc) + oss
 
 
 def _where(doc: Any, path: KeyPath) -> str:
@@ -186,6 +220,14 @@ def _binding(doc: Any, profile: str | None, suppressed: frozenset[str]) -> Agent
             "not configurable (define a provider with another id to change it)",
         )
 
+    window = binding_value(doc, window_path, to_int)
+    launched = provider_id == LAUNCH_PROVIDER
+    if window is None and isinstance(doc.get(("model_catalog_json",)), str):
+        window = _catalog_window(doc, model_ref.value)
+    pinned = None
+    if launched:  # `ollama launch codex` rewrites this file and its catalog on every launch
+        pinned = "ollama launch codex rewrites this file on every launch"
+        edit_paths = {"model_ref": model_path}
     return AgentBinding(
         agent=AGENT,
         file=str(doc.path),
@@ -193,7 +235,7 @@ def _binding(doc: Any, profile: str | None, suppressed: frozenset[str]) -> Agent
         model=canonical(model_ref.value),
         api="openai",
         host=host,
-        context_window=binding_value(doc, window_path, to_int),
+        context_window=window,
         num_ctx=None,
         max_tokens=binding_value(doc, max_path, to_int),
         timeout_s=timeout,
@@ -201,4 +243,77 @@ def _binding(doc: Any, profile: str | None, suppressed: frozenset[str]) -> Agent
         edit_paths=edit_paths,
         format="toml",
         suppressed=suppressed,
+        pinned=pinned,
+        written_by="ollama launch" if launched and window is not None else None,
+    )
+
+
+def _catalog_window(doc: Any, model: str) -> Sourced[int] | None:
+    """`context_window` of the `model_catalog_json` entry whose slug is `model`.
+
+    The path is used as written; when it does not exist (a config copied from
+    another machine) the `model.json` beside the config, where `ollama launch`
+    writes it, is tried.
+    """
+    from ctxfix.edits.document import load_document
+
+    written = Path(str(doc.get(("model_catalog_json",)))).expanduser()
+    here = Path(doc.path).parent
+    candidates = [written if written.is_absolute() else here / written, here / "model.json"]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        return None
+    catalog = load_document(path, None, "json")
+    models = catalog.get(("models",))
+    for i, entry in enumerate(models if isinstance(models, list) else []):
+        if isinstance(entry, dict) and entry.get("slug") == model:
+            return binding_value(catalog, ("models", i, "context_window"), to_int)
+    return None
+
+
+def _oss_binding(doc: Any, profile: str | None, suppressed: frozenset[str]) -> AgentBinding | None:
+    """`codex --oss [-p profile]` with `oss_provider = "ollama"`: the built-in provider and
+    Codex's default Ollama model, planning with the file's `model_context_window`."""
+    oss_path, provider = _pick(doc, profile, "oss_provider")
+    if provider != "ollama":
+        return None
+    pos = doc.locate(oss_path)
+    line, col = pos if pos is not None else (None, None)
+    where = Location(str(doc.path), line, col, key=format_key_path(oss_path))
+    model_ref = Sourced(
+        OSS_DEFAULT_MODEL,
+        "default",
+        where,
+        note=f"codex --oss without -m uses {OSS_DEFAULT_MODEL} on oss_provider 'ollama'",
+    )
+    prefix: KeyPath = ("profiles", profile) if profile is not None else ()
+    window_path, _ = _pick(doc, profile, "model_context_window")
+    max_path, _ = _pick(doc, profile, "model_max_output_tokens")
+    timeout = Sourced(
+        DEFAULT_IDLE_TIMEOUT_MS / 1000.0,
+        "default",
+        where,
+        note="built-in 'ollama' provider: stream_idle_timeout_ms default 300000 ms, "
+        "not configurable",
+    )
+    return AgentBinding(
+        agent=AGENT,
+        file=str(doc.path),
+        model_ref=model_ref,
+        model=OSS_DEFAULT_MODEL,
+        api="openai",
+        host=BUILTIN_OLLAMA_URL,
+        context_window=binding_value(doc, window_path, to_int),
+        num_ctx=None,
+        max_tokens=binding_value(doc, max_path, to_int),
+        timeout_s=timeout,
+        timeout_unit_s=0.001,
+        edit_paths={
+            "model_ref": oss_path,
+            "context_window": (*prefix, "model_context_window"),
+            "max_tokens": (*prefix, "model_max_output_tokens"),
+        },
+        format="toml",
+        suppressed=suppressed,
+        pinned=f"codex --oss picks {OSS_DEFAULT_MODEL} itself (pass -m to choose another model)",
     )

@@ -24,15 +24,33 @@ default and quietly caps a 256k model. Upstream facts (continuedev/continue):
 - Legacy `config.json` (JSONC): `models[]` with `title`, `provider`, `model`,
   `apiBase`, `contextLength`, `completionOptions.maxTokens`, `requestOptions`.
 - Block files: `.continue/models/*.yaml` have the same `models:` list.
+- Local configs (`core/config/ConfigHandler.ts`, `core/config/loadLocalAssistants.ts`
+  `getAllDotContinueDefinitionFiles`): every `*.yaml`/`*.yml` under
+  `.continue/configs/`, `.continue/agents/` and the older `.continue/assistants/`,
+  both in `~/.continue` and in each workspace folder, is a whole config (Continue's
+  Ollama guide writes `~/.continue/configs/config.yaml`).
+- Blocks used by reference (`packages/config-yaml/src/schemas/index.ts`,
+  `load/unroll.ts`, `interfaces/slugs.ts`, `registryClient.ts`): a `models[]` entry
+  `{uses, with, override}`. `uses` starting with `.` or `/`, `~` or `file://` is a
+  local block file (relative paths: the current directory first, then the
+  config's directory, which is what ctxfix uses); the first entry of the block's
+  `models:` is taken and `override` replaces its top-level keys (a shallow merge,
+  `mergeOverrides`). Anything else is a hub slug (`owner/name`), fetched from the
+  Continue Hub: ctxfix reads nothing offline and says so. `with` inputs
+  (`${{ inputs.x }}`) are not rendered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from ctxfix.facts import AgentBinding, KeyPath, Sourced
+from ctxfix.errors import CtxfixError, Warning_
+from ctxfix.facts import AgentBinding, KeyPath, ModelRef, Slot, Sourced, format_key_path
 from ctxfix.names import canonical
 from ctxfix.sources.agents._common import (
     binding_value,
@@ -49,7 +67,10 @@ from ctxfix.sources.agents._common import (
 AGENT = "continue"
 FILE_NAMES: tuple[str, ...] = ("config.yaml", "config.json")
 # Block files have arbitrary names; discovery may match these globs relative to a scanned root.
-PATH_GLOBS: tuple[str, ...] = (".continue/models/*.yaml", ".continue/models/*.yml")
+_CONFIG_DIRS = ("configs", "agents", "assistants")  # whole configs (loadLocalAssistants.ts)
+PATH_GLOBS: tuple[str, ...] = tuple(
+    f".continue/{d}/*.{ext}" for d in ("models", *_CONFIG_DIRS) for ext in ("yaml", "yml")
+)
 
 DEFAULT_CONTEXT_LENGTH = 32768  # core/llm/constants.ts: providers other than Ollama
 DEFAULT_OLLAMA_CONTEXT_LENGTH = 8192  # core/llm/llms/Ollama.ts
@@ -59,7 +80,8 @@ _DEFAULT_HOST = "http://localhost:11434"
 
 
 def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
-    """`$CONTINUE_GLOBAL_DIR` or `~/.continue`: config.yaml, config.json, models/*.yaml."""
+    """`$CONTINUE_GLOBAL_DIR` or `~/.continue`: config.yaml, config.json, models/*.yaml,
+    and every YAML file under configs/, agents/ and assistants/ (walked, like Continue)."""
     root = (
         Path(env["CONTINUE_GLOBAL_DIR"]) if env.get("CONTINUE_GLOBAL_DIR") else home / ".continue"
     )
@@ -67,6 +89,12 @@ def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
     models = root / "models"
     if models.is_dir():
         out += sorted(p for p in models.iterdir() if p.suffix in (".yaml", ".yml"))
+    for name in _CONFIG_DIRS:
+        d = root / name
+        if d.is_dir():
+            # an unreadable subdirectory is not fatal here: reading reports files
+            with contextlib.suppress(OSError):
+                out += sorted(p for p in d.rglob("*") if p.suffix in (".yaml", ".yml"))
     return out
 
 
@@ -76,11 +104,20 @@ def detect(path: Path, data: Any) -> bool:
         return False
     models = data.get("models")
     return isinstance(models, list) and any(
-        isinstance(m, dict) and "provider" in m and "model" in m for m in models
+        isinstance(m, dict)
+        and (("provider" in m and "model" in m) or isinstance(m.get("uses"), str))
+        for m in models
     )
 
 
-def read(path: Path, text: str | None = None) -> list[AgentBinding]:
+Locator = Callable[[KeyPath], tuple[Any, KeyPath]]
+"""Where a model setting lives: tail (`("requestOptions", "timeout")`) -> (document, path)."""
+
+
+def read(
+    path: Path, text: str | None = None, notes: list[Warning_] | None = None
+) -> list[AgentBinding]:
+    """Bindings of every Ollama model; `notes` collects what cannot be read (hub blocks)."""
     from ctxfix.edits import load_document
 
     doc = load_document(path, text)
@@ -89,7 +126,13 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     legacy = doc.fmt != "yaml"
     suppressed = inline_ignores(doc.text)
     out: list[AgentBinding] = []
+    own: list[AgentBinding] = []
     for i, m in enumerate(doc.data["models"]):
+        if isinstance(m, dict) and isinstance(m.get("uses"), str) and not legacy:
+            b = _uses_binding(doc, i, m, suppressed, notes)
+            if b is not None:
+                out.append(b)
+            continue
         if not isinstance(m, dict) or not isinstance(m.get("model"), str):
             continue
         provider = str(m.get("provider", "")).lower()
@@ -97,61 +140,159 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         if provider != "ollama" and not is_ollama_url(base):
             continue
         native = provider == "ollama" and not is_v1_url(base)
-        out.append(_binding(doc, i, m, base, native, legacy, suppressed))
-    return with_refs(out, doc)
+
+        def here(tail: KeyPath, i: int = i) -> tuple[Any, KeyPath]:
+            return doc, ("models", i, *tail)
+
+        own.append(_binding(doc, here, m, base, native, legacy, suppressed))
+    return with_refs(own, doc) + out
+
+
+def _block_path(ref: str, config: Path) -> Path | None:
+    """The local file a `uses:` names (decodePackageIdentifier), None for a hub slug."""
+    if ref.startswith("file://"):
+        return Path(unquote(urlsplit(ref).path))
+    if ref.startswith("~"):
+        return Path(ref).expanduser()
+    if ref.startswith((".", "/")):
+        p = Path(ref)
+        return p if p.is_absolute() else Path(os.path.normpath(config.parent / p))
+    return None
+
+
+def _uses_binding(
+    doc: Any,
+    i: int,
+    entry: dict[str, Any],
+    suppressed: frozenset[str],
+    notes: list[Warning_] | None,
+) -> AgentBinding | None:
+    """A `models[i]: {uses: ./block.yaml, override: {...}}` entry, read from both files.
+
+    Each setting is located where Continue takes it from: under `override` when
+    its top-level key is there, else in the block's first model. The binding
+    belongs to the file that holds the window; settings written in the other
+    file are read but not edited (the reason is recorded in `pinned`/`manual`).
+    """
+    from ctxfix.edits import load_document
+
+    ref = entry["uses"]
+    where = f"{doc.path}: models[{i}].uses {ref}"
+    block_path = _block_path(ref, Path(doc.path))
+    if block_path is None:
+        if notes is not None:
+            notes.append(
+                Warning_(
+                    f"{doc.path}",
+                    f"models[{i}] uses the hub block {ref!r}, which ctxfix cannot read offline; "
+                    "its model, window and timeout are not checked",
+                )
+            )
+        return None
+    try:
+        block = load_document(block_path)
+    except CtxfixError as exc:
+        if notes is not None:
+            notes.append(Warning_(where, f"block not read: {exc}"))
+        return None
+    bm = block.get(("models", 0))
+    if not isinstance(bm, dict):
+        if notes is not None:
+            notes.append(Warning_(where, f"{block_path} has no models: entry"))
+        return None
+    override = entry.get("override") if isinstance(entry.get("override"), dict) else {}
+    m = {**bm, **override}  # mergeOverrides: top-level keys replaced
+    if not isinstance(m.get("model"), str):
+        return None
+    provider = str(m.get("provider", "")).lower()
+    base = m.get("apiBase") if isinstance(m.get("apiBase"), str) else None
+    if provider != "ollama" and not is_ollama_url(base):
+        return None
+    native = provider == "ollama" and not is_v1_url(base)
+
+    def at(tail: KeyPath) -> tuple[Any, KeyPath]:
+        if tail[0] in override:
+            return doc, ("models", i, "override", *tail)
+        return block, ("models", 0, *tail)
+
+    b = _binding(
+        at(_CTX_TAIL)[0], at, m, base, native, False, suppressed | inline_ignores(block.text)
+    )
+    mdoc, mpath = at(("model",))
+    if mdoc is not at(_CTX_TAIL)[0]:
+        from dataclasses import replace
+
+        b = replace(b, pinned=f"the model is named in {mdoc.path} ({format_key_path(mpath)})")
+    return b
+
+
+_CTX_TAIL: KeyPath = ("defaultCompletionOptions", "contextLength")
 
 
 def _binding(
     doc: Any,
-    i: int,
+    at: Locator,
     m: dict[str, Any],
     base: str | None,
     native: bool,
     legacy: bool,
     suppressed: frozenset[str],
 ) -> AgentBinding:
-    mp: KeyPath = ("models", i)
-    if legacy:
-        ctx_path: KeyPath = (*mp, "contextLength")
-        max_path: KeyPath = (*mp, "completionOptions", "maxTokens")
-    else:
-        ctx_path = (*mp, "defaultCompletionOptions", "contextLength")
-        max_path = (*mp, "defaultCompletionOptions", "maxTokens")
-    timeout_path: KeyPath = (*mp, "requestOptions", "timeout")
+    """One binding; `doc` is the file it belongs to, `at` finds each setting.
 
-    window = binding_value(doc, ctx_path, to_int)
+    A setting that `at` puts in another file is read from there but gets no
+    edit path: ctxfix edits one file per binding.
+    """
+    if legacy:
+        ctx_tail: KeyPath = ("contextLength",)
+        max_tail: KeyPath = ("completionOptions", "maxTokens")
+    else:
+        ctx_tail = _CTX_TAIL
+        max_tail = ("defaultCompletionOptions", "maxTokens")
+    timeout_tail: KeyPath = ("requestOptions", "timeout")
+    ctx_doc, ctx_path = at(ctx_tail)
+    max_doc, max_path = at(max_tail)
+    timeout_doc, timeout_path = at(timeout_tail)
+    ref_doc, ref_path = at(("model",))
+
+    window = binding_value(ctx_doc, ctx_path, to_int)
     from_model = False
     if window is None and native:
         from_model = True  # resolve adopts the model's num_ctx as Continue reads it
         window = default(
             DEFAULT_OLLAMA_CONTEXT_LENGTH,
             "Continue's Ollama default contextLength (core/llm/llms/Ollama.ts)",
-            doc,
+            ctx_doc,
             ctx_path,
         )
     elif window is None:
-        window = default(DEFAULT_CONTEXT_LENGTH, "Continue default contextLength", doc, ctx_path)
+        window = default(
+            DEFAULT_CONTEXT_LENGTH, "Continue default contextLength", ctx_doc, ctx_path
+        )
     num_ctx: Sourced[int] | None = None
     if native:
         num_ctx = Sourced(window.value, window.source, window.location, note="sent as num_ctx")
-    max_tokens = binding_value(doc, max_path, to_int) or default(
-        DEFAULT_MAX_TOKENS, "Continue default maxTokens", doc, max_path
+    max_tokens = binding_value(max_doc, max_path, to_int) or default(
+        DEFAULT_MAX_TOKENS, "Continue default maxTokens", max_doc, max_path
     )
-    timeout = binding_value(doc, timeout_path, to_float) or default(
-        DEFAULT_TIMEOUT_S, "Continue default requestOptions.timeout", doc, timeout_path
+    timeout = binding_value(timeout_doc, timeout_path, to_float) or default(
+        DEFAULT_TIMEOUT_S, "Continue default requestOptions.timeout", timeout_doc, timeout_path
     )
-    edit_paths: dict[str, KeyPath] = {
-        "model_ref": (*mp, "model"),
-        "context_window": ctx_path,
-        "max_tokens": max_path,
-        "timeout": timeout_path,
+    slots = {
+        Slot.MODEL_REF: (ref_doc, ref_path),
+        Slot.CONTEXT_WINDOW: (ctx_doc, ctx_path),
+        Slot.MAX_TOKENS: (max_doc, max_path),
+        Slot.TIMEOUT: (timeout_doc, timeout_path),
     }
     if native:
-        edit_paths["num_ctx"] = ctx_path
+        slots[Slot.NUM_CTX] = (ctx_doc, ctx_path)
+    edit_paths: dict[str, KeyPath] = {k: p for k, (d, p) in slots.items() if d is doc}
+    refs = (ModelRef(ref_path, m["model"]),) if ref_doc is doc else ()
     return AgentBinding(
         agent=AGENT,
         file=str(doc.path),
-        model_ref=Sourced(m["model"], "agent", location(doc, (*mp, "model"))),
+        model_ref=Sourced(m["model"], "agent", location(ref_doc, ref_path)),
+        refs=refs,
         model=canonical(m["model"]),
         api="native" if native else "openai",
         host=base or _DEFAULT_HOST,

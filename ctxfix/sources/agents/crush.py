@@ -1,4 +1,4 @@
-"""Crush (`crush.json`, `.crush.json`, `~/.config/crush/crush.json`).
+"""Crush (`crushrc`, `.crushrc`, and the deprecated `crush.json`, `.crush.json`).
 
 Why: Crush talks to Ollama as a custom OpenAI-compatible provider (`/v1`),
 so it cannot set num_ctx; it plans with each model's `context_window`, which
@@ -17,6 +17,27 @@ Format (verified in charmbracelet/crush `internal/config/config.go` and
   `~/.local/share`, written by the UI), then `crush.json` and `.crush.json`
   in the working directory. Plain JSON (`encoding/json`).
 - No request timeout key exists in ProviderConfig: timeout stays unset.
+- The current format is `crushrc`, Bash with Crush builtins (`README.md`
+  "crushrc": "the old JSON format ... should be considered deprecated";
+  `internal/shellconfig/provider.go`, `model.go`; read by
+  `ctxfix.edits.crushrc`): `provider add ollama --type ollama --base-url
+  http://localhost:11434/v1/` and `model add ollama/<id> --context-window N
+  --default-max-tokens N`, `model large ollama/<id> --max-tokens N`. The
+  `ollama` provider type still uses the `/v1` base URL the user gives.
+- Load order (`internal/config/load.go lookupConfigs`, later wins, merged with
+  `jsons.Merge`): `/etc/crush/crush.json` (Unix), the global `crush.json` and
+  `crushrc` in `$CRUSH_GLOBAL_CONFIG` or `$XDG_CONFIG_HOME/crush` (default
+  `~/.config/crush`, also on Windows: `%USERPROFILE%\\.config\\crush`), the data
+  `crush.json` (`$CRUSH_GLOBAL_DATA`, `$XDG_DATA_HOME/crush`, `~/.local/share/crush`,
+  Windows `%LOCALAPPDATA%\\crush`; never a crushrc there), then the project's
+  files from the git root down to the working directory, and in each directory
+  `.crushrc` > `crushrc` > `.crush.json` > `crush.json`. So a project file
+  overrides the global ones. ctxfix reads each file on its own (a model a
+  project file redefines is judged in both files).
+- Not read: models Crush discovers itself (`--discover-models`, or an
+  `ollama`-type provider with no models): `internal/discover/ollama.go` gives
+  them the GGUF `context_length` of `/api/show`, the native window, not the
+  served one.
 
 A binding per model of every provider named "ollama" or whose base URL is on
 port 11434.
@@ -41,20 +62,32 @@ from ctxfix.sources.agents._common import (
 )
 
 AGENT = "crush"
-FILE_NAMES: tuple[str, ...] = ("crush.json", ".crush.json")
+FILE_NAMES: tuple[str, ...] = ("crush.json", ".crush.json", "crushrc", ".crushrc")
+_RC_NAMES = frozenset({"crushrc", ".crushrc"})
+SYSTEM_CONFIG = Path("/etc/crush/crush.json")  # internal/config/config_unix.go
 
 
 def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
-    """Global config and the UI's data-dir config, honouring XDG_CONFIG_HOME/XDG_DATA_HOME."""
-    cfg = env.get("XDG_CONFIG_HOME")
+    """The global crush.json and crushrc, then the data-dir crush.json (`GlobalConfig`,
+    `shellConfigSibling`, `GlobalConfigData` in internal/config/load.go)."""
+    if env.get("CRUSH_GLOBAL_CONFIG"):
+        cfg_dir = Path(env["CRUSH_GLOBAL_CONFIG"]).expanduser()
+    else:
+        cfg = env.get("XDG_CONFIG_HOME")
+        cfg_dir = (Path(cfg).expanduser() if cfg else home / ".config") / "crush"
+    paths = [SYSTEM_CONFIG, cfg_dir / "crush.json", cfg_dir / "crushrc"]
     data = env.get("XDG_DATA_HOME")
-    paths = [
-        (Path(cfg).expanduser() if cfg else home / ".config") / "crush" / "crush.json",
-        (Path(data).expanduser() if data else home / ".local" / "share") / "crush" / "crush.json",
-    ]
     local = env.get("LOCALAPPDATA")
-    if local:
-        paths.append(Path(local) / "crush" / "crush.json")
+    if env.get("CRUSH_GLOBAL_DATA"):
+        paths.append(Path(env["CRUSH_GLOBAL_DATA"]).expanduser() / "crush.json")
+    else:
+        paths.append(
+            (Path(data).expanduser() if data else home / ".local" / "share")
+            / "crush"
+            / "crush.json"
+        )
+        if local:
+            paths.append(Path(local) / "crush" / "crush.json")
     return paths
 
 
@@ -80,8 +113,9 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     from ctxfix.edits.document import load_document
 
     path = Path(path)
-    doc = load_document(path, text)
-    if not detect(path, doc.data):
+    rc = path.name in _RC_NAMES
+    doc = load_document(path, text, fmt="crushrc" if rc else None)
+    if not rc and not detect(path, doc.data):
         return []
     suppressed = inline_ignores(doc.text)
     providers = doc.get(("providers",))
@@ -95,7 +129,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         if not isinstance(prov, dict) or prov.get("disable") is True:
             continue
         url = to_str(prov.get("base_url"))
-        if pid != "ollama" and not is_ollama_url(url):
+        if pid != "ollama" and prov.get("type") != "ollama" and not is_ollama_url(url):
             continue
         models = prov.get("models")
         for i, m in enumerate(models if isinstance(models, list) else []):

@@ -20,8 +20,17 @@ Format (verified in block/goose `crates/goose/src/providers/ollama.rs`,
 - `GOOSE_MAX_TOKENS`: output cap.
 - Every key can be overridden by an environment variable of the same name
   (`Config::get_param` checks the environment first); pass `env=` to `read`.
-- Not read: declarative custom providers (`custom_providers/*.json` with
-  engine "ollama").
+- Custom providers (`crates/goose/src/config/declarative_providers.rs`):
+  `<config dir>/custom_providers/<name>.json`, `{name, engine, display_name,
+  base_url, models[{name, context_limit}], timeout_seconds, ...}`, selected by
+  `GOOSE_PROVIDER: <name>`. With `engine: "ollama"` Goose builds the same
+  Ollama provider (`OllamaProvider::from_custom_config`, `/v1/chat/completions`
+  with `options.num_ctx`): the base URL is `base_url` (port 11434 added when
+  it has none and is not https), the timeout `timeout_seconds` (default 600).
+  The window still comes from `GOOSE_CONTEXT_LIMIT` or Goose's model tables:
+  the provider file's `models[].context_limit` is not used for it. The
+  binding belongs to config.yaml; the timeout in the provider file is read,
+  not edited (the report says where to change it).
 """
 
 from __future__ import annotations
@@ -29,10 +38,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from ctxfix.facts import AgentBinding, KeyPath, Location, Sourced
+from ctxfix.errors import CtxfixError, Warning_
+from ctxfix.facts import AgentBinding, KeyPath, Location, Slot, Sourced
 from ctxfix.names import canonical
 from ctxfix.sources.agents._common import (
+    OLLAMA_PORT,
     binding_value,
     default,
     inline_ignores,
@@ -78,8 +90,41 @@ def host_url(host: str) -> str:
     return f"http://{host}"
 
 
+def _custom_provider(config: Path, name: str, notes: list[Warning_] | None) -> Any | None:
+    """The custom provider `name` (a Document) next to config.yaml when its engine is Ollama."""
+    from ctxfix.edits.document import load_document
+    from ctxfix.safe_read import is_regular
+
+    p = config.parent / "custom_providers" / f"{name}.json"
+    if not is_regular(p):
+        return None
+    try:
+        cdoc = load_document(p)
+    except CtxfixError as exc:
+        if notes is not None:
+            notes.append(Warning_(exc.where, f"custom provider not read: {exc.problem}"))
+        return None
+    data = cdoc.data
+    if not isinstance(data, dict) or str(data.get("engine", "")).lower() != "ollama":
+        return None
+    return cdoc
+
+
+def custom_host_url(base_url: str) -> str:
+    """A custom provider's base_url as `from_custom_config` completes it."""
+    url = base_url if base_url.startswith(("http://", "https://")) else f"http://{base_url}"
+    parts = urlsplit(url)
+    explicit_default = base_url.endswith((":80", ":443"))
+    if parts.port is None and not explicit_default and parts.scheme != "https":
+        url = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{OLLAMA_PORT}"))
+    return url
+
+
 def read(
-    path: Path, text: str | None = None, env: Mapping[str, str] | None = None
+    path: Path,
+    text: str | None = None,
+    env: Mapping[str, str] | None = None,
+    notes: list[Warning_] | None = None,
 ) -> list[AgentBinding]:
     """The single Ollama binding of a Goose config, or [] for other providers."""
     from ctxfix.edits.document import load_document
@@ -96,8 +141,13 @@ def read(
         return binding_value(doc, (key,), cast)
 
     provider = value("GOOSE_PROVIDER", to_str)
-    if provider is None or provider.value.strip().lower() != "ollama":
+    if provider is None:
         return []
+    custom = None
+    if provider.value.strip().lower() != "ollama":
+        custom = _custom_provider(path, provider.value.strip(), notes)
+        if custom is None:
+            return []
     model_ref = value("GOOSE_MODEL", to_str) or default(
         DEFAULT_MODEL, "Goose's Ollama provider default model", doc, ("GOOSE_MODEL",)
     )
@@ -116,6 +166,16 @@ def read(
         "max_tokens": ("GOOSE_MAX_TOKENS",),
         "timeout": ("OLLAMA_TIMEOUT",),
     }
+    manual: dict[str, str] = {}
+    base_url = host_url(host.value.strip() if host else DEFAULT_HOST)
+    if custom is not None:
+        cpath = custom.path
+        base_url = custom_host_url(str(custom.data.get("base_url") or DEFAULT_HOST))
+        timeout = binding_value(custom, ("timeout_seconds",), to_float) or default(
+            DEFAULT_TIMEOUT_S, "custom provider default 600 s", custom, ("timeout_seconds",)
+        )
+        del edit_paths["timeout"]  # it lives in the provider's own file
+        manual[Slot.TIMEOUT] = f"as timeout_seconds (seconds) in {cpath}"
     bindings = [
         AgentBinding(
             agent=AGENT,
@@ -123,7 +183,7 @@ def read(
             model_ref=model_ref,
             model=canonical(model_ref.value),
             api="openai",
-            host=host_url(host.value.strip() if host else DEFAULT_HOST),
+            host=base_url,
             context_window=window
             or default(
                 DEFAULT_CONTEXT_LIMIT,
@@ -138,6 +198,7 @@ def read(
             edit_paths=edit_paths,
             format="yaml",
             suppressed=inline_ignores(doc.text),
+            manual=manual,
         )
     ]
     return with_refs(bindings, doc)

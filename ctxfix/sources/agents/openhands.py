@@ -1,10 +1,11 @@
 """OpenHands (`config.toml`, `[llm]` and named `[llm.<name>]` groups).
 
 Why: OpenHands calls models through litellm. With `model = "ollama/<tag>"`
-(or `ollama_chat/`) litellm uses Ollama's native API but sends no num_ctx, so
-the server's num_ctx decides the window while OpenHands condenses history
-against `max_input_tokens`; with `openai/<tag>` and a `/v1` base URL it is the
-OpenAI-compatible API. Either way the two numbers must agree.
+(or `ollama_chat/`) litellm uses Ollama's native API and sends no num_ctx
+unless `completion_kwargs` carries one, so the server's num_ctx decides the
+window while OpenHands condenses history against `max_input_tokens`; with
+`openai/<tag>` and a `/v1` base URL it is the OpenAI-compatible API. Either
+way the two numbers must agree.
 
 Format (verified in All-Hands-AI/OpenHands `config.template.toml`,
 `openhands/core/config/llm_config.py`, `openhands/llm/llm.py`, and the
@@ -21,8 +22,15 @@ Format (verified in All-Hands-AI/OpenHands `config.template.toml`,
 - Unset `timeout`: litellm's `request_timeout`, 6000 s.
 - The file lives where OpenHands is started (or `--config-file`); there is no
   documented user-level config.toml, so `user_paths` is empty.
-- Unverified: `completion_kwargs` (extra litellm kwargs such as num_ctx) is
-  listed in third-party descriptions of newer LLMConfig; not read here.
+- `completion_kwargs` (`llm_config.py`: "Custom kwargs to pass to
+  litellm.completion"; `llm.py` does `kwargs.update(config.completion_kwargs)`):
+  `completion_kwargs = { num_ctx = 65536 }` makes litellm's `ollama/` and
+  `ollama_chat/` providers send `options.num_ctx` on the native API (then it is
+  what is served); with `openai/` on a `/v1` base URL it reaches Ollama's
+  OpenAI-compatible API, which ignores it. A `[llm.<name>]` group that writes
+  its own `completion_kwargs` replaces the whole `[llm]` table (the merge is
+  `{**base, **group}`), so ctxfix writes num_ctx into a group only where the
+  group already has its own table or `[llm]`'s holds nothing else.
 """
 
 from __future__ import annotations
@@ -59,6 +67,7 @@ _COMPARED = (
     "max_input_tokens",
     "max_output_tokens",
     "timeout",
+    "completion_kwargs",
 )
 
 
@@ -163,6 +172,21 @@ def _binding(
     else:
         api = api_for_url(url)
         host = url
+    ck_path = _path(doc, group, "completion_kwargs")
+    num_ctx = binding_value(doc, (*ck_path, "num_ctx"), to_int)
+    edit_paths: dict[str, KeyPath] = {
+        "model_ref": _path(doc, group, "model"),
+        "context_window": (*own, "max_input_tokens"),
+        "max_tokens": (*own, "max_output_tokens"),
+        "timeout": (*own, "timeout"),
+    }
+    inherited = ck_path[:-1] != own
+    base_ck = doc.get(("llm", "completion_kwargs"))
+    if num_ctx is not None and (
+        not inherited or (isinstance(base_ck, dict) and set(base_ck) == {"num_ctx"})
+    ):
+        # a group's own table replaces [llm]'s: writing one must not drop other kwargs
+        edit_paths["num_ctx"] = (*own, "completion_kwargs", "num_ctx")
     return AgentBinding(
         agent=AGENT,
         file=str(doc.path),
@@ -171,16 +195,11 @@ def _binding(
         api=api,
         host=host,
         context_window=window,
-        num_ctx=None,
+        num_ctx=num_ctx,
         max_tokens=max_tokens,
         timeout_s=timeout,
         timeout_unit_s=1.0,
-        edit_paths={
-            "model_ref": _path(doc, group, "model"),
-            "context_window": (*own, "max_input_tokens"),
-            "max_tokens": (*own, "max_output_tokens"),
-            "timeout": (*own, "timeout"),
-        },
+        edit_paths=edit_paths,
         format="toml",
         suppressed=suppressed,
     )

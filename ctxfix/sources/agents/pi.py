@@ -1,0 +1,140 @@
+"""Pi coding agent (`~/.pi/agent/models.json`), including what `ollama launch pi` writes.
+
+Why: Pi reaches Ollama as a custom provider on the OpenAI-compatible `/v1`
+API, which cannot set num_ctx, and plans with each model's `contextWindow`.
+`ollama launch pi` (github:ollama/ollama `cmd/launch/pi.go`, `createConfig`)
+writes that window from `/api/tags` `details.context_length`
+(`cmd/launch/model_inventory.go launchModelFromListResponse`): the model's
+native context, not what the server serves. On a small GPU it writes 262,144
+where Ollama serves 4,096, and every prompt past 4,096 is truncated (CTX201).
+
+Format (verified in badlogic/pi-mono `packages/coding-agent/docs/models.md`,
+`src/core/model-registry.ts`, `src/config.ts`):
+
+- Directory: `$PI_CODING_AGENT_DIR`, else `~/.pi/agent` (all platforms;
+  `config.ts getAgentDir`). `models.json`, parsed with `JSON.parse`.
+- `providers.<name>`: `baseUrl`, `api` ("openai-completions",
+  "openai-responses", "anthropic-messages", ...), `apiKey`, `models[]`:
+  `{id, name, api, baseUrl, reasoning, input, contextWindow, maxTokens, cost}`;
+  a model's `api`/`baseUrl` override the provider's.
+- Unset `contextWindow`: 128,000; unset `maxTokens`: 16,384
+  (`model-registry.ts parseModels`). No request timeout key exists.
+- `ollama launch pi` writes `providers.ollama` (`baseUrl` `$OLLAMA_HOST/v1`,
+  `api` "openai-completions", `apiKey` "ollama") and marks its entries with
+  `"_launch": true`; it keeps a marked entry that is still selected as it is,
+  so a corrected window survives the next launch. It also writes
+  `settings.json` `defaultProvider`/`defaultModel`.
+
+A binding per model of every provider named "ollama" or whose base URL is on
+port 11434. The model id is pinned: `settings.json` `defaultModel` (another
+file) and `pi --model` name it too, so renaming it here would break them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ctxfix.errors import CtxfixError
+from ctxfix.facts import AgentBinding, KeyPath, Sourced
+from ctxfix.names import canonical
+from ctxfix.sources.agents._common import (
+    binding_value,
+    default,
+    inline_ignores,
+    is_ollama_url,
+    to_int,
+    to_str,
+    with_refs,
+)
+
+AGENT = "pi"
+FILE_NAMES: tuple[str, ...] = ("models.json",)
+
+DEFAULT_WINDOW = 128_000
+DEFAULT_MAX_TOKENS = 16_384
+LAUNCH_MARKER = "_launch"
+_PI_KEYS = frozenset({"baseUrl", "api", "apiKey", "modelOverrides", "authHeader", "compat"})
+
+
+def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
+    """`$PI_CODING_AGENT_DIR/models.json`, else `~/.pi/agent/models.json`."""
+    agent_dir = env.get("PI_CODING_AGENT_DIR")
+    base = Path(agent_dir).expanduser() if agent_dir else home / ".pi" / "agent"
+    return [base / "models.json"]
+
+
+def detect(path: Path, data: Any) -> bool:
+    """A `providers` map whose entries use Pi's camelCase keys (`baseUrl`, `api`, ...)."""
+    if not isinstance(data, dict):
+        return False
+    providers = data.get("providers")
+    return isinstance(providers, dict) and any(
+        isinstance(p, dict) and bool(_PI_KEYS & p.keys()) for p in providers.values()
+    )
+
+
+def read(path: Path, text: str | None = None) -> list[AgentBinding]:
+    """One binding per model of each Ollama provider."""
+    from ctxfix.edits.document import load_document
+
+    path = Path(path)
+    doc = load_document(path, text, "json")
+    if not detect(path, doc.data):
+        return []
+    suppressed = inline_ignores(doc.text)
+    out: list[AgentBinding] = []
+    for pid, prov in doc.data["providers"].items():
+        if not isinstance(prov, dict):
+            continue
+        models = prov.get("models")
+        if models is None:
+            continue
+        if not isinstance(models, list):
+            pos = doc.locate(("providers", pid, "models"))
+            where = f"{doc.path}:{pos[0]}:{pos[1]}" if pos else str(doc.path)
+            raise CtxfixError(where, "models must be a list of model entries")
+        for i, m in enumerate(models):
+            if not isinstance(m, dict) or to_str(m.get("id")) is None:
+                continue
+            url = to_str(m.get("baseUrl")) or to_str(prov.get("baseUrl"))
+            if pid != "ollama" and not is_ollama_url(url):
+                continue
+            api = to_str(m.get("api")) or to_str(prov.get("api")) or ""
+            out.append(_binding(doc, ("providers", pid, "models", i), m, url, api, suppressed))
+    return with_refs(out, doc)
+
+
+def _binding(
+    doc: Any, base: KeyPath, entry: dict, url: str | None, api: str, suppressed: frozenset[str]
+) -> AgentBinding:
+    model_ref = binding_value(doc, (*base, "id"), to_str)
+    assert model_ref is not None
+    window_path: KeyPath = (*base, "contextWindow")
+    max_path: KeyPath = (*base, "maxTokens")
+    window: Sourced[int] | None = binding_value(doc, window_path, to_int)
+    if window is None:
+        window = default(DEFAULT_WINDOW, "Pi's default contextWindow", doc, window_path)
+    max_tokens: Sourced[int] | None = binding_value(doc, max_path, to_int)
+    if max_tokens is None:
+        max_tokens = default(DEFAULT_MAX_TOKENS, "Pi's default maxTokens", doc, max_path)
+    launched = entry.get(LAUNCH_MARKER) is True
+    return AgentBinding(
+        agent=AGENT,
+        file=str(doc.path),
+        model_ref=model_ref,
+        model=canonical(model_ref.value),
+        # every Pi API is a compatibility API to Ollama: none carries num_ctx
+        api="anthropic" if api == "anthropic-messages" else "openai",
+        host=url,
+        context_window=window,
+        num_ctx=None,
+        max_tokens=max_tokens,
+        timeout_s=None,
+        edit_paths={"model_ref": (*base, "id"), "context_window": window_path},
+        format=doc.fmt,
+        suppressed=suppressed,
+        pinned="Pi's settings.json defaultModel and `pi --model` name this id too",
+        written_by="ollama launch" if launched and "contextWindow" in entry else None,
+    )

@@ -1,0 +1,488 @@
+"""Walk a directory for the few files ctxfix reads, fast enough for big repositories.
+
+Why a module of its own: a repository of 100,000 files holds a handful that
+matter (Modelfiles, agent configs, compose files, GGUFs, model stores), and
+`ctxfix scan` on it should cost about what listing it costs (issue 15; the
+old `os.walk` + a `stat()` per file took 30x `git ls-files`). Two walks, one
+result shape:
+
+* In a git work tree, git already knows the files: `git ls-files -z --cached
+  --others --exclude-standard` lists what is tracked plus what is untracked
+  and not ignored, so `.gitignore` is respected and `.git` is never entered.
+  The listing is filtered as one byte string (a regex over the reversed
+  listing finds entries by their last path component), so only candidate
+  names cost Python work or a `stat()`. `start_listing` starts git early
+  (`discover` does so before importing the agent readers, which git's run
+  then overlaps); the result is awaited with a timeout. When git is missing,
+  fails, times out, or the directory is not in a work tree (looked up on disk:
+  no process outside one), the plain walk runs instead. A directory below
+  the top of the work tree is listed by running git there (git lists only
+  below its working directory); a directory for which git lists nothing
+  (ignored as a whole) is walked plainly, since the user named it.
+* Elsewhere, an `os.scandir` walk that prunes `SKIP_DIRS`, decides file or
+  directory from the directory entry's type (no `stat()` per file) and looks
+  at a name before anything else.
+
+Both walks return the same things in the same order as the `os.walk` they
+replace: a directory's files sorted by name, then its subdirectories in
+sorted order; a directory holding `manifests/` is a model store (reported,
+not entered); links to directories are not followed (nor reported); a broken
+link or a FIFO with a wanted name is reported (the safe reader turns it into
+a warning later). A directory that cannot be listed is a warning, the named
+root an error.
+
+Where the git walk differs from the plain walk, on purpose: ignored files are
+not scanned; files under a directory in `SKIP_DIRS` are skipped even when
+tracked (vendored trees); a tracked file deleted from disk (or outside a
+sparse checkout) is left out rather than reported unreadable; FIFOs and
+sockets never appear (git lists regular files and links only); an empty,
+untracked `manifests/` does not make a store. Nested repositories (git lists
+them as `dir/`) and submodules (from `.gitmodules`) are walked in turn.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ctxfix.errors import CtxfixError, Warning_
+
+if TYPE_CHECKING:
+    import subprocess
+
+SKIP_DIRS = frozenset(
+    {
+        # version control metadata
+        ".git",
+        ".hg",
+        ".svn",
+        ".bzr",
+        # dependency trees and virtualenvs: vendored code, never this project's config
+        "node_modules",
+        ".venv",
+        "venv",
+        ".eggs",
+        ".tox",
+        ".nox",
+        # caches
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        # build output (copies of sources at best)
+        "dist",
+        "build",
+        # an Ollama store's blob directory: multi-GB files, read through the store
+        "blobs",
+    }
+)
+"""Directories never walked into (below the root; a root the user names is walked).
+
+Chosen as names that only ever hold generated, vendored or tool-owned files.
+Not in the list although common: `target` (Rust/Maven output, but also an
+ordinary word for deployment directories), `.cache` and `.config` (where
+agent configs live), `vendor` (Go and PHP vendoring, but also hand-kept
+code). In a git work tree, `.gitignore` usually prunes these anyway.
+"""
+
+GIT_TIMEOUT_S = 10.0
+"""`git ls-files` on 100,000 files takes ~60 ms; ten seconds means git is stuck
+(a network file system, a hung filter): the plain walk is the better answer."""
+
+# Variables that point git at another repository than the scanned directory's
+# own: a hook runs with GIT_DIR / GIT_INDEX_FILE set for the committing repo.
+_GIT_LOCATION_VARS = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_COMMON_DIR",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_NAMESPACE",
+        "GIT_PREFIX",
+    }
+)
+
+# git's warning for a directory it cannot list (compiled on use: git is usually silent)
+_GIT_DIR_WARNING = r"could not open directory '(.*?)/?': (.*)"
+
+
+class Names:
+    """Which file names could matter, compiled once for both walks.
+
+    A superset test: a name that passes may still be rejected by the caller's
+    classifier; a name that fails is never looked at again. (A plain class: a
+    dataclass costs a millisecond of start-up, and this module is imported on
+    every scan.)
+    """
+
+    __slots__ = ("exact", "listing", "needles", "prefixes", "suffixes", "tail")
+
+    def __init__(
+        self,
+        exact: frozenset[str],
+        prefixes: tuple[str, ...],
+        suffixes: tuple[str, ...],
+        tail: re.Pattern[str] | None,
+        listing: re.Pattern[bytes] | None,
+        needles: tuple[bytes, ...],
+    ) -> None:
+        self.exact = exact
+        self.prefixes = prefixes
+        self.suffixes = suffixes
+        self.tail = tail
+        """Glob tails that are not a plain suffix (`*-config.y?ml`), as one regex."""
+        self.listing = listing
+        """Over the reversed NUL-separated git listing: entries ending in a wanted
+        name; None when the names cannot be told from the end (every entry is a
+        candidate)."""
+        self.needles = needles
+        """Substrings of a listed path that make it a candidate (name prefixes,
+        `manifests/` of a store)."""
+
+    def wants(self, name: str) -> bool:
+        """Could a file of this name matter? (Set and tuple tests: twice as fast as a regex.)"""
+        return (
+            name in self.exact
+            or name.endswith(self.suffixes)
+            or name.startswith(self.prefixes)
+            or (self.tail is not None and self.tail.fullmatch(name) is not None)
+        )
+
+
+def _suffix_of(pattern: str) -> str | None:
+    """The literal suffix a glob like `*.yaml` demands, or None when it is not that simple."""
+    if pattern.startswith("*") and not any(c in pattern[1:] for c in "*?["):
+        return pattern[1:]
+    return None
+
+
+def compile_names(
+    exact: Iterable[str],
+    prefixes: Iterable[str] = (),
+    suffixes: Iterable[str] = (),
+    globs: Iterable[str] = (),
+) -> Names:
+    """Names from exact file names, name prefixes and suffixes, and path globs.
+
+    Only a glob's last component is used to pick candidates (`.continue/models/*.yaml`
+    makes every `*.yaml` a candidate); the caller matches the whole path.
+    """
+    exact_names = set(exact)
+    suffix_list = list(suffixes)
+    tails: list[str] = []
+    for g in globs:
+        last = g.rsplit("/", 1)[-1]
+        if not any(c in last for c in "*?["):
+            exact_names.add(last)
+        elif (suffix := _suffix_of(last)) is not None:
+            suffix_list.append(suffix)
+        else:
+            import fnmatch  # only for a glob like `*-config.y?ml`; none today
+
+            tails.append(fnmatch.translate(last))
+    suffix_t = tuple(dict.fromkeys(suffix_list))
+    tail = re.compile("|".join(tails)) if tails else None
+
+    listing = None
+    if tail is None:
+        # Reversed, each entry starts right after a NUL: a literal-prefix search
+        # the regex engine does at memchr speed, then a cheap check of the name.
+        longest_first = sorted(exact_names, key=len, reverse=True)
+        rev_exact = b"|".join(re.escape(os.fsencode(n)[::-1]) for n in longest_first)
+        rev_suffix = b"|".join(re.escape(os.fsencode(s)[::-1]) for s in suffix_t)
+        alt = b"(?:" + rev_exact + b")(?=[/\0]|\\Z)" if rev_exact else b""
+        if rev_suffix:
+            alt = alt + b"|" + rev_suffix if alt else rev_suffix
+        # "/" first: a nested repository is listed as `dir/`
+        listing = re.compile(b"\0(?:/|" + alt + b")[^\0]*" if alt else b"\0/[^\0]*")
+    prefix_t = tuple(prefixes)
+    needles = (*(os.fsencode(p) for p in prefix_t), b"manifests/")
+    return Names(frozenset(exact_names), prefix_t, suffix_t, tail, listing, needles)
+
+
+def walk(
+    root: Path, names: Names, warnings: list[Warning_], listing: GitListing | None
+) -> tuple[list[Path], list[Path]]:
+    """(files with a wanted name, model stores) below `root`, in `os.walk` order.
+
+    `listing` is `start_listing(root)`, started by the caller as early as it
+    can; None walks the directory plainly. Warnings (unreadable directories
+    below root) are appended to `warnings`; an unreadable root is a CtxfixError.
+    """
+    found = None if listing is None else _git_walk(listing, names, warnings)
+    if found is None:
+        found = _plain_walk(root, names, warnings)
+    return found
+
+
+# --- the plain walk -----------------------------------------------------------------------
+
+
+def _unreadable(err: OSError, top: str, root: Path, warnings: list[Warning_]) -> None:
+    where = err.filename if err.filename is not None else top
+    if Path(where) == root:
+        raise CtxfixError(str(root), f"cannot read directory: {err.strerror or err}")
+    warnings.append(Warning_(where, f"cannot read directory: {err.strerror or err}; skipped"))
+
+
+def _plain_walk(
+    root: Path, names: Names, warnings: list[Warning_]
+) -> tuple[list[Path], list[Path]]:
+    """`os.scandir` depth first; the entry type decides file or directory, the name the rest."""
+    wanted = names.wants
+    files: list[Path] = []
+    stores: list[Path] = []
+    stack = [os.fspath(root)]
+    while stack:
+        top = stack.pop()
+        try:
+            with os.scandir(top) as it:
+                entries = list(it)
+        except OSError as err:
+            _unreadable(err, top, root, warnings)
+            continue
+        here: list[str] = []
+        subdirs: list[str] = []
+        store = False
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if name == "manifests":
+                    store = True
+                    break
+                if name not in SKIP_DIRS:
+                    subdirs.append(name)
+            elif name == "manifests" and entry.is_symlink() and _is_dir(entry):
+                store = True
+                break
+            elif wanted(name) and not (entry.is_symlink() and _is_dir(entry)):
+                # a link to a directory is not followed, as by os.walk
+                here.append(name)
+        if store:
+            stores.append(Path(top))
+            continue
+        files.extend(Path(top, name) for name in sorted(here))
+        subdirs.sort(reverse=True)  # the stack pops them in sorted order
+        stack.extend(os.path.join(top, d) for d in subdirs)
+    return files, stores
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+# --- the git walk ------------------------------------------------------------------------
+
+
+def _work_tree_top(path: str) -> str | None:
+    """The nearest enclosing directory with a `.git` (a file, or a directory with HEAD).
+
+    Looked up on disk, not by running git: outside a repository (the common
+    case for a store or a home directory) no process is started at all. A
+    `.git` directory without HEAD is not a repository to git either.
+    """
+    p = os.path.realpath(path)
+    while True:
+        dot_git = os.path.join(p, ".git")
+        if os.path.isfile(dot_git) or os.path.exists(os.path.join(dot_git, "HEAD")):
+            return p
+        parent = os.path.dirname(p)
+        if parent == p:
+            return None
+        p = parent
+
+
+def _git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
+    env["GIT_OPTIONAL_LOCKS"] = "0"  # a read-only listing never takes the index lock
+    return env
+
+
+class GitListing:
+    """`git ls-files` started for one directory, read when the walk gets there.
+
+    Why started early: git lists a big work tree on the other core while the
+    scan imports its agent readers (~30 ms on a cold start), so `discover`
+    starts every listing before anything else.
+    """
+
+    __slots__ = ("_proc", "prefix", "root", "top")
+
+    def __init__(self, root: str, top: str, prefix: str, proc: subprocess.Popen[bytes]) -> None:
+        self.root = root  # as the caller spelled it: found paths keep that form
+        self.top = top  # the top of the work tree
+        self.prefix = prefix  # root relative to top, "." at the top
+        self._proc = proc
+
+    def result(self) -> tuple[int, bytes, bytes] | None:
+        """(exit code, stdout, stderr), or None when git did not finish within the timeout."""
+        import subprocess
+
+        try:
+            out, err = self._proc.communicate(timeout=GIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.cancel()
+            return None
+        return self._proc.returncode, out, err
+
+    def cancel(self) -> None:
+        """Stop git when its listing will not be read (discovery failed before the walk)."""
+        if self._proc.returncode is None:
+            self._proc.kill()
+            self._proc.communicate()  # reap it, close the pipes
+
+
+def start_listing(root: Path) -> GitListing | None:
+    """Start listing `root` with git; None when it is not in a work tree or git cannot start.
+
+    `git ls-files -z --cached --others --exclude-standard`, run in `root`:
+    tracked files plus untracked ones `.gitignore` does not exclude, only
+    below `root`, relative to it. No process is started outside a work tree.
+    """
+    import subprocess
+
+    root_s = os.fspath(root)
+    top = _work_tree_top(root_s)
+    if top is None:
+        return None
+    prefix = os.path.relpath(os.path.realpath(root_s), top)
+    if prefix != "." and ".git" in prefix.split(os.sep):
+        return None  # inside the repository's own metadata
+    try:
+        proc = subprocess.Popen(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root_s,
+            env=_git_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except OSError:  # no git on PATH, root not enterable
+        return None
+    return GitListing(root_s, top, prefix, proc)
+
+
+def _candidates(listing: bytes, names: Names) -> set[bytes]:
+    """Entries of a NUL-terminated listing that may be wanted, found without a loop per entry."""
+    if names.listing is None:
+        return set(listing.split(b"\0")) - {b""}
+    found = {m.group()[:0:-1] for m in names.listing.finditer(listing[::-1])}
+    for needle in names.needles:
+        i = listing.find(needle)
+        while i != -1:
+            start = listing.rfind(b"\0", 0, i) + 1
+            end = listing.find(b"\0", i)
+            found.add(listing[start:end])
+            i = listing.find(needle, end)
+    found.discard(b"")
+    return found
+
+
+def _submodules(top: str, prefix: str) -> list[str]:
+    """Submodule paths from `.gitmodules`, relative to the scanned directory (`prefix` in top)."""
+    try:
+        with open(os.path.join(top, ".gitmodules"), encoding="utf-8", errors="replace") as f:
+            text = f.read(1 << 20)
+    except OSError:
+        return []
+    out = []
+    for m in re.finditer(r"(?m)^\s*path\s*=\s*(.+?)\s*$", text):
+        sub = m.group(1).strip('"').rstrip("/")
+        if prefix == ".":
+            out.append(sub)
+        elif sub.startswith(prefix + "/"):
+            out.append(sub[len(prefix) + 1 :])
+    return out
+
+
+def _order(parts: tuple[str, ...] | list[str], is_dir: bool = False) -> tuple[tuple[int, str], ...]:
+    """Sort key of `os.walk` order: in each directory, files (0) by name, then directories (1)."""
+    last = (1 if is_dir else 0, parts[-1]) if parts else ()
+    return tuple((1, p) for p in parts[:-1]) + ((last,) if last else ())
+
+
+def _git_walk(
+    listing: GitListing, names: Names, warnings: list[Warning_]
+) -> tuple[list[Path], list[Path]] | None:
+    """The git listing, filtered; None when git could not answer for this directory."""
+    root_s, top, prefix = listing.root, listing.top, listing.prefix
+    listed = listing.result()
+    if listed is None or listed[0] != 0 or not listed[1]:
+        # Nothing listed: a directory git ignores as a whole (or an empty one). The
+        # user named it, so it is walked; one more git process to ask `check-ignore`
+        # would cost as much as the listing.
+        return None
+    _code, out, err = listed
+
+    for line in err.decode(errors="replace").splitlines():
+        if m := re.search(_GIT_DIR_WARNING, line):  # path relative to the top of the work tree
+            rel = m.group(1) if prefix == "." else os.path.relpath(m.group(1), prefix)
+            where = os.path.join(root_s, rel)
+            warnings.append(Warning_(where, f"cannot read directory: {m.group(2)}; skipped"))
+
+    wanted = names.wants
+    is_store: dict[str, bool] = {}
+    files: list[tuple[str, ...]] = []
+    stores: set[tuple[str, ...]] = set()
+    nested = _submodules(top, prefix) if os.path.isfile(os.path.join(top, ".gitmodules")) else []
+    for raw in _candidates(out, names):
+        rel = os.fsdecode(raw)
+        if rel.endswith("/"):  # an untracked nested repository
+            nested.append(rel.rstrip("/"))
+            continue
+        parts = tuple(rel.split("/"))
+        if not SKIP_DIRS.isdisjoint(parts[:-1]):
+            continue
+        store = None
+        for i in range(1, len(parts)):  # top down: the outermost store wins, as in os.walk
+            d = "/".join(parts[:i])
+            if d not in is_store:
+                is_store[d] = os.path.isdir(os.path.join(root_s, d, "manifests"))
+            if is_store[d]:
+                store = parts[:i]
+                break
+        if store is not None:
+            stores.add(store)
+            continue
+        if not wanted(parts[-1]):
+            continue
+        try:
+            mode = os.lstat(os.path.join(root_s, rel)).st_mode
+        except OSError:  # tracked but deleted, or outside a sparse checkout
+            continue
+        if stat.S_ISDIR(mode) or (
+            stat.S_ISLNK(mode) and os.path.isdir(os.path.join(root_s, rel))
+        ):  # a submodule, or a link to a directory (not followed, as by os.walk)
+            continue
+        files.append(parts)
+
+    found = [(_order(p), Path(root_s, *p)) for p in files]
+    store_paths = [(_order(s, is_dir=True), Path(root_s, *s)) for s in stores]
+    for sub in dict.fromkeys(nested):
+        parts = tuple(sub.split("/"))
+        if not SKIP_DIRS.isdisjoint(parts) or not os.path.isdir(os.path.join(root_s, sub)):
+            continue
+        sub_root = Path(root_s, sub)
+        sub_files, sub_stores = walk(sub_root, names, warnings, start_listing(sub_root))
+        for f in sub_files:
+            found.append((_order(parts + f.relative_to(sub_root).parts), f))
+        for s in sub_stores:
+            rel_s = parts + s.relative_to(sub_root).parts
+            store_paths.append((_order(rel_s, is_dir=True), s))
+    found.sort(key=lambda kv: kv[0])
+    store_paths.sort(key=lambda kv: kv[0])
+    return [p for _, p in found], [p for _, p in store_paths]
