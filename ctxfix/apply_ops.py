@@ -16,6 +16,7 @@ from typing import Any
 from ctxfix.errors import CtxfixError
 from ctxfix.journal import FileChange, real_target
 from ctxfix.plan import FileEdit, FixPlan, ModelAction
+from ctxfix.sqlite_edit import SQLITE_JSON
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Rendered:
     new_files: list[FileChange] = field(default_factory=list)  # Modelfiles under --out-dir
     skipped: list[str] = field(default_factory=list)  # edits the editor could not make
     unfixed: list[Any] = field(default_factory=list)  # plan.Unfixed: findings that stay
+    # what a binary change does, shown instead of its diff (a SQLite database: path -> lines)
+    summaries: dict[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -79,6 +82,37 @@ def _render_modelfile(path: Path, before: bytes, edits: Sequence[FileEdit]) -> b
     return modelfile.encode(mf.render(), before)
 
 
+def _render_sqlite(path: Path, before: bytes, edits: Sequence[FileEdit], out: Rendered) -> bytes:
+    """A database edit (`ctxfix.sqlite_edit`): the new bytes, or `before` and the edits
+    listed as not fixed when it cannot be made now (the database is in use)."""
+    from ctxfix.plan import Unfixed
+    from ctxfix.sqlite_edit import render as render_db
+
+    try:
+        after = render_db(path, before, edits)
+    except CtxfixError as exc:
+        out.skipped.append(f"{exc}; not changed")
+        for e in edits:
+            for code in e.codes:
+                out.unfixed.append(
+                    Unfixed(code, e.subject, e.file, f"{exc.problem}; {_db_change(e)}")
+                )
+        return before
+    out.summaries[str(path)] = "".join(f"{_db_change(e)}\n" for e in edits)
+    return after
+
+
+def _db_change(e: FileEdit) -> str:
+    """`model 'x': params.num_ctx 8,192 -> 262,144` (table, row id, column.JSON key)."""
+    assert e.key is not None
+    table, row_id, column, key = e.key
+    return f"{table} {row_id!r}: {column}.{key} {_n(e.old)} -> {_n(e.new)}"
+
+
+def _n(v: Any) -> str:
+    return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
+
+
 def render(plan: FixPlan, *, out_dir: Path | None = None) -> Rendered:
     """Every planned file as (before, after) bytes; raises CtxfixError naming the file."""
     out = Rendered(actions=list(plan.actions), unfixed=list(plan.unfixed))
@@ -93,6 +127,8 @@ def render(plan: FixPlan, *, out_dir: Path | None = None) -> Rendered:
             raise CtxfixError(file, f"cannot read: {exc.strerror or exc}") from None
         if edits[0].fmt == "modelfile":
             after = _render_modelfile(path, before, edits)
+        elif edits[0].fmt == SQLITE_JSON:
+            after = _render_sqlite(path, before, edits, out)
         else:
             after = _render_document(path, before, edits, out.skipped, out.unfixed)
         if after != before:
@@ -118,6 +154,10 @@ def describe(rendered: Rendered, *, color: bool = False, base: Path | None = Non
     parts: list[str] = []
     for ch in rendered.changes:
         shown = _display(ch.path, base)
+        if str(ch.path) in rendered.summaries:  # a database: no text to diff
+            lines = rendered.summaries[str(ch.path)].splitlines()
+            parts.append("".join(f"{shown}: {line}\n" for line in lines))
+            continue
         old = ch.before.decode("utf-8", errors="surrogateescape")
         new = ch.after.decode("utf-8", errors="surrogateescape")
         diff = unified_diff(shown, old.lstrip("\ufeff"), new.lstrip("\ufeff"), color=color)
@@ -212,6 +252,8 @@ def edit_replacement(edit: FileEdit) -> Replacement | None:
     None when the file cannot be read or the edit changes nothing.
     """
     path = Path(edit.file)
+    if edit.fmt == SQLITE_JSON:
+        return None  # a database value has no text region
     try:
         before = path.read_bytes()
         skipped: list[str] = []

@@ -27,8 +27,6 @@ from __future__ import annotations
 import os
 import platform
 import re
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,6 +84,9 @@ Runner = Callable[[list[str]], str | None]
 
 def _run(cmd: list[str]) -> str | None:
     """Run a probe command; None when it is missing, fails or hangs."""
+    import shutil  # probes run only when the models run on this machine
+    import subprocess
+
     exe = shutil.which(cmd[0])
     if exe is None:
         return None

@@ -33,7 +33,6 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -152,6 +151,8 @@ class DigestCache:
         tmp_name = None
         try:
             self._dir.mkdir(parents=True, exist_ok=True)
+            import tempfile  # only when the cache is written
+
             fd, tmp_name = tempfile.mkstemp(dir=self._dir, prefix=".tmp-", suffix=".json")
             with os.fdopen(fd, "wb") as f:
                 f.write(data)

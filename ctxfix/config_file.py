@@ -80,6 +80,10 @@ def load_settings_file(path: Path) -> dict[str, Any]:
             raise CtxfixError(where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
         raise CtxfixError(str(path), "settings must be a mapping")
+    import datetime
+
+    if isinstance(data.get("since"), datetime.date):  # YAML reads `since: 2026-11-24` as a date
+        data["since"] = data["since"].isoformat()
     validate_settings(data, path)
     return data
 

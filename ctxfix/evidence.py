@@ -126,6 +126,9 @@ class LogEvidence:
     ollama_lines: int = 0  # lines that matched one of the messages ctxfix knows
     skipped: int = 0  # lines that looked like one but did not parse (or were over-long)
     since: datetime | None = None
+    # when ctxfix verify probed (ctxfix.verify_history): cuts then are its own
+    probe_spans: list[tuple[datetime, datetime]] = field(default_factory=list)
+    own_probes: int = 0  # cut or refused prompts dropped because verify sent them
 
     def of_kind(self, kind: str) -> list[EventGroup]:
         return [g for g in self.groups if g.kind == kind and g.count]

@@ -509,6 +509,19 @@ def validate_journal(data: Any, path: Path) -> None:
             raise CtxfixError(str(path), f"journal tampered with: {f['path']!r} is not absolute")
 
 
+def _is_database(data: bytes) -> bool:
+    from ctxfix.sqlite_edit import is_sqlite
+
+    return is_sqlite(data)
+
+
+def _check_not_in_use(path: Path) -> None:
+    """A SQLite file (Open WebUI's webui.db) is replaced only while no process has it open."""
+    from ctxfix.sqlite_edit import check_not_in_use
+
+    check_not_in_use(path)
+
+
 class NothingWritten(CtxfixError):
     """Writing the new contents failed before any file was replaced."""
 
@@ -574,6 +587,8 @@ def write_files(
                     raise CtxfixError(str(ch.path), "appeared while applying; not overwritten")
             elif target.read_bytes() != ch.before:
                 raise CtxfixError(str(ch.path), "changed while applying; not overwritten")
+            if _is_database(ch.before):  # never replace a database another process has open
+                _check_not_in_use(target)
             replace(tmp, target)
             done.append(i)
             journal.files[i]["written"] = True
@@ -743,6 +758,8 @@ def _rollback(
         if current != f["sha256_after"] and not force:
             report.refused.append(f"{target}: changed since the apply (use --force to overwrite)")
             continue
+        if _is_database(original):  # never replace a database another process has open:
+            _check_not_in_use(real)  # nothing is restored yet, and --force does not override
         plan.append((target, original, f["mode"]))
     if report.refused and not force:
         return report

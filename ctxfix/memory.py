@@ -63,8 +63,12 @@ arguments model those llama.cpp modes; the Go engine is not modelled.
   ``kv_lora_rank + rope dims`` (512 + 64 = 576) per layer and no V cache
   (``has_v = !is_mla`` in llama-kv-cache.cpp).
 
-A quantised cache (q8_0, q4_0) needs flash attention; Ollama falls back to
-f16 for both K and V without it (llm/server.go), and we say so in the notes.
+A quantised cache (q8_0, q4_0) needs flash attention. Ollama before 0.30 fell
+back to f16 for both K and V without it (llm/server.go); from 0.30 it passes
+``--flash-attn off --cache-type-k/-v q8_0`` to llama-server unchanged
+(llm/llama_server.go), and llama.cpp refuses the context ("V cache quantization
+requires flash_attn", src/llama-context.cpp), so the model does not load. The
+estimate counts f16 (the larger of the two outcomes) and the note says both.
 The compute buffer is modelled in `compute_buffer_bytes`.
 """
 
@@ -385,7 +389,10 @@ def effective_cache_type(cache_type: str, flash_attention: bool | None) -> tuple
     """The cache type Ollama really uses: quantised types need flash attention."""
     t = check_cache_type(cache_type)
     if t in _QUANTIZED and flash_attention is False:
-        return "f16", [f"{t} KV cache needs flash attention: falls back to f16"]
+        return "f16", [
+            f"{t} KV cache needs flash attention: falls back to f16"
+            " (Ollama < 0.30; from 0.30 llama-server refuses to load the model)"
+        ]
     return t, []
 
 

@@ -25,6 +25,7 @@ v0.33.0-rc2) step for step, so a name splits here exactly as Ollama splits it:
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -192,11 +193,13 @@ def split_name(name: str) -> tuple[str, str, str, str]:
     return n.host, n.namespace, n.model, n.tag
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical(name: str) -> str:
     """The short display name Ollama prints: `qwen3-coder:30b`, `hf.co/org/repo:Q4_K_M`.
 
     `ParseName(...).DisplayShortest()` lower-cased (Ollama compares names
-    case-insensitively), after a provider prefix is stripped.
+    case-insensitively), after a provider prefix is stripped. Memoised: a pure
+    function of the string, called for every model x binding pair by the rules.
     """
     return parse_name(strip_provider(name).strip()).display_shortest().lower()
 

@@ -100,13 +100,19 @@ def _read_servers(
         return [], []
     from ctxfix.redact import strip_userinfo
     from ctxfix.sources.hosts import dial_problem
-    from ctxfix.sources.server import scan_hosts
+    from ctxfix.sources.server import parse_host, scan_hosts
 
     hosts: list[str] = []
+    seen: set[str] = set()
     for h in targets.hosts:
         problem = dial_problem(h)
         if problem is None:
-            hosts.append(h)
+            # one server named twice (`host:1`, `http://host:1/`, a hosts file
+            # and `--host`) is asked once: its models and findings once, not twice
+            url = parse_host(h)
+            if url not in seen:
+                seen.add(url)
+                hosts.append(h)
         elif targets.explicit_hosts:
             raise CtxfixError(strip_userinfo(h), f"invalid Ollama host: {problem}")
         else:  # $OLLAMA_HOST: Go's client fails to connect the same way; the scan goes on
@@ -123,6 +129,7 @@ def _read_servers(
         hosts,
         read_timeout=settings.server_timeout,
         connect_timeout=settings.connect_timeout,
+        on_done=progress.advance,  # as each host finishes, not all at the end
     )
     servers: list[ServerInfo] = []
     models: list[ModelDef] = []
@@ -131,7 +138,6 @@ def _read_servers(
         if scan.info is not None:
             servers.append(scan.info)
         models.extend(scan.models)
-        progress.advance()
     return servers, models
 
 

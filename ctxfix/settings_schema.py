@@ -106,6 +106,12 @@ def _check_sizes(data: dict[str, Any], path: Path) -> None:
     for key in ("memory", "vram"):
         if key in data:
             parse_size(data[key], where=f"{_where(path, [key])}: {_display_key(path, [key])}")
+    if "since" in data:  # "string" is all the schema can say; 7d, 24h or a date
+        from ctxfix.sources.server_log import parse_since
+
+        parse_since(
+            data["since"], where=f"{_where(path, ['since'])}: {_display_key(path, ['since'])}"
+        )
 
 
 def _usable_marker(path: Path, cache_dir: Path | None) -> Path | None:

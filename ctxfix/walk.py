@@ -109,6 +109,9 @@ _GIT_LOCATION_VARS = frozenset(
     }
 )
 
+# path components a git listing of a real work tree never holds
+_UNSAFE_PARTS = frozenset({"", ".", ".."})
+
 # git's warning for a directory it cannot list (compiled on use: git is usually silent)
 _GIT_DIR_WARNING = r"could not open directory '(.*?)/?': (.*)"
 
@@ -309,7 +312,15 @@ def _work_tree_top(path: str) -> str | None:
 def _git_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
     env["GIT_OPTIONAL_LOCKS"] = "0"  # a read-only listing never takes the index lock
+    env["GIT_TERMINAL_PROMPT"] = "0"  # never wait on a prompt (ls-files needs none)
     return env
+
+
+# The scanned repository is untrusted: its `.git/config` can name a command git
+# runs while it reads the index (`core.fsmonitor` is a hook `git ls-files` runs),
+# so a scan would execute code from the repository. Command-line settings win
+# over the repository's own.
+_GIT_SAFE_CONFIG = ("-c", "core.fsmonitor=false")
 
 
 class GitListing:
@@ -364,7 +375,15 @@ def start_listing(root: Path) -> GitListing | None:
         return None  # inside the repository's own metadata
     try:
         proc = subprocess.Popen(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            [
+                "git",
+                *_GIT_SAFE_CONFIG,
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
             cwd=root_s,
             env=_git_env(),
             stdin=subprocess.DEVNULL,
@@ -435,7 +454,7 @@ def _git_walk(
             warnings.append(Warning_(where, f"cannot read directory: {m.group(2)}; skipped"))
 
     wanted = names.wants
-    is_store: dict[str, bool] = {}
+    is_store: dict[str, bool | None] = {}
     files: list[tuple[str, ...]] = []
     stores: set[tuple[str, ...]] = set()
     nested = _submodules(top, prefix) if os.path.isfile(os.path.join(top, ".gitmodules")) else []
@@ -445,16 +464,30 @@ def _git_walk(
             nested.append(rel.rstrip("/"))
             continue
         parts = tuple(rel.split("/"))
-        if not SKIP_DIRS.isdisjoint(parts[:-1]):
-            continue
+        if not SKIP_DIRS.isdisjoint(parts[:-1]) or not _UNSAFE_PARTS.isdisjoint(parts):
+            continue  # `..` or empty parts come only from a crafted index: never leave root
         store = None
+        linked = False
         for i in range(1, len(parts)):  # top down: the outermost store wins, as in os.walk
             d = "/".join(parts[:i])
             if d not in is_store:
-                is_store[d] = os.path.isdir(os.path.join(root_s, d, "manifests"))
+                # A listed path can run through a directory replaced by a link since it
+                # was committed (or a crafted index): the plain walk never follows one,
+                # so neither does this one (None: a link, skip everything below it).
+                full_d = os.path.join(root_s, d)
+                is_store[d] = (
+                    None
+                    if os.path.islink(full_d)
+                    else os.path.isdir(os.path.join(full_d, "manifests"))
+                )
+            if is_store[d] is None:
+                linked = True
+                break
             if is_store[d]:
                 store = parts[:i]
                 break
+        if linked:
+            continue
         if store is not None:
             stores.add(store)
             continue
@@ -474,8 +507,12 @@ def _git_walk(
     store_paths = [(_order(s, is_dir=True), Path(root_s, *s)) for s in stores]
     for sub in dict.fromkeys(nested):
         parts = tuple(sub.split("/"))
-        if not SKIP_DIRS.isdisjoint(parts) or not os.path.isdir(os.path.join(root_s, sub)):
-            continue
+        if not SKIP_DIRS.isdisjoint(parts) or not _UNSAFE_PARTS.isdisjoint(parts):
+            continue  # `.gitmodules` is the repository's word: `../x` would leave root
+        if any(
+            os.path.islink(os.path.join(root_s, *parts[:i])) for i in range(1, len(parts) + 1)
+        ) or not os.path.isdir(os.path.join(root_s, sub)):
+            continue  # a link is not followed, as by os.walk
         sub_root = Path(root_s, sub)
         sub_files, sub_stores = walk(sub_root, names, warnings, start_listing(sub_root))
         for f in sub_files:

@@ -95,6 +95,7 @@ def add_model(
     template: str | None = "{{ .Prompt }}",
     parameter_size: str = "30.5B",
     pad_to: int = 0,
+    projector: bool = False,
 ) -> str:
     """Add one model to the store at `store`; returns the manifest digest (hex).
 
@@ -112,6 +113,9 @@ def add_model(
     layers: list[dict[str, Any]] = [
         {"mediaType": MT_PREFIX + "model", "digest": mdg, "size": msize}
     ]
+    if projector:  # a vision model's mmproj layer (bytes do not matter here)
+        dg, size = st.write_blob(b"GGUF mmproj " + name.encode())
+        layers.append({"mediaType": MT_PREFIX + "projector", "digest": dg, "size": size})
     if template:
         dg, size = st.write_blob(template.encode())
         layers.append({"mediaType": MT_PREFIX + "template", "digest": dg, "size": size})

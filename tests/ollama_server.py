@@ -921,6 +921,8 @@ class _Handler(BaseHTTPRequestHandler):
                 resp["tensors"] = tensors
         resp["model_info"] = model_info
         resp["capabilities"] = _capabilities(template)
+        if m.layer("projector") is not None:  # server/images.go projectorCapabilities
+            resp["capabilities"].append("vision")
         resp["modified_at"] = go_time(m.manifest_path.stat().st_mtime)
         self._json(200, resp)
 

@@ -45,6 +45,10 @@ and the upstream facts in its docstring):
   pi         yes    yes    yes    no     no
   kimi       yes    yes    yes    no     no
   hermes     yes    yes    yes    yes    yes
+  omp        yes    yes    yes    no     no
+  dsh        yes    yes    yes    no     no
+  droid      no     no     yes    no     no
+  open-webui no     yes    yes    no     no
 
   CTX201/CTX202/CTX203 can fire on every agent: each declares a window (or
   has a documented default one) and names a model. Where the agent sends its
@@ -65,6 +69,8 @@ and the upstream facts in its docstring):
     claude-code - Ollama's Anthropic /v1/messages maps nothing to num_ctx.
     pi        - /v1 (or /v1/messages) only, and no num_ctx key exists.
     kimi      - /v1 (or /v1/messages) only, and no num_ctx key exists.
+    omp, dsh  - /v1 only (what `ollama launch` writes), and no num_ctx key exists.
+    droid     - /v1 only, and no num_ctx key exists.
   CTX301 (timeout < prefill) cannot fire on:
     zed       - no request timeout setting for Ollama is documented.
     crush     - ProviderConfig has no timeout key.
@@ -73,7 +79,13 @@ and the upstream facts in its docstring):
   the native context from /api/show; a low ollamaNumCtx is CTX201 (window > served).
     pi        - models.json has no timeout key.
     kimi      - LLMProvider has no timeout key.
+    omp, dsh  - models.yml / settings.yaml have no timeout key.
+  CTX201/CTX202 cannot fire on droid: customModels has no window key (nor a timeout).
   (qwen-code fires only with generationConfig.timeout set: no default is known.)
+  open-webui (webui.db, a SQLite database built from fixtures' webui.sql; findings
+  point at `model[<id>].params.num_ctx`, no line) plans no window of its own: CTX201
+  cannot fire; it sends params.num_ctx as options.num_ctx on /api/chat (CTX202 via
+  num_ctx, never CTX204) and has no timeout setting in the database (no CTX301).
   `test_rules_that_cannot_fire` checks these shapes on every binding scanned.
 """
 
@@ -134,6 +146,10 @@ CANNOT_FIRE: dict[str, tuple[str, ...]] = {
     "claude-code": ("CTX204",),
     "pi": ("CTX204", "CTX301"),
     "kimi": ("CTX204", "CTX301"),
+    "omp": ("CTX204", "CTX301"),
+    "dsh": ("CTX204", "CTX301"),
+    "droid": ("CTX201", "CTX202", "CTX204", "CTX301"),
+    "open-webui": ("CTX201", "CTX204", "CTX301"),
 }
 
 Subs = tuple[tuple[str, str], ...]
@@ -198,6 +214,10 @@ CLAUDE_LOCAL = ("configs/claude-code/project/.claude/settings.local.json",)
 PI = ("configs/pi/.pi/agent/models.json",)
 KIMI = ("configs/kimi/.kimi/config.toml",)
 HERMES = ("configs/hermes/.hermes/config.yaml",)
+OMP = ("configs/omp/.omp/agent/models.yml",)
+DSH = ("configs/dsh/.ollama/launch/dsh/settings.yaml",)
+DROID = ("configs/droid/.factory/settings.json",)
+OPEN_WEBUI = ("configs/open-webui/webui.sql",)  # built into webui.db by `materialize`
 
 CASES: tuple[Case, ...] = (
     # ---------------------------------------------------------------- OpenClaw (JSON5)
@@ -937,6 +957,78 @@ CASES: tuple[Case, ...] = (
         fire=(('default: "qwen3-coder:30b"', 'default: "qwen3-coder:30b-v-128k"'),),
         fix=(("request_timeout_seconds: 300 ", "request_timeout_seconds: 410 "),),
     ),
+    # ------------------------------------------------ Oh My Pi, DeepSeek Harness (YAML)
+    Case(  # `ollama launch omp` wrote the native 262,144 from /api/tags; Ollama serves 4,096
+        "omp",
+        "CTX201",
+        OMP,
+        "qwen3-coder:30b",
+        r"^\s+- contextWindow: 262144$",
+        {"current": 262144, "served": 4096, "native": 262144, "target": 4096},
+        fix=(("contextWindow: 262144", "contextWindow: 4096"),),
+    ),
+    Case(
+        "omp",
+        "CTX202",
+        OMP,
+        "gpt-oss:20b",
+        r"^\s+- contextWindow: 32768$",
+        {"current": 32768, "native": 131072, "served": 131072, "target": 131072},
+        fire=(("contextWindow: 131072", "contextWindow: 32768"),),
+        fix=(("- contextWindow: 32768", "- contextWindow: 131072"),),
+    ),
+    Case(
+        "omp",
+        "CTX203",
+        OMP,
+        "gpt-oss:20b-mxfp4",
+        r"id: gpt-oss:20b-mxfp4$",
+        {"suggestions": ["gpt-oss:20b"]},
+        fire=(("id: gpt-oss:20b\n", "id: gpt-oss:20b-mxfp4\n"),),
+        fix=(("id: gpt-oss:20b-mxfp4\n", "id: gpt-oss:20b\n"),),
+        fixed_model="gpt-oss:20b",
+    ),
+    Case(  # `ollama launch dsh` wrote the native 262,144 from /api/tags; Ollama serves 4,096
+        "dsh",
+        "CTX201",
+        DSH,
+        "qwen3-coder:30b",
+        r"^\s+- contextWindow: 262144$",
+        {"current": 262144, "served": 4096, "native": 262144, "target": 4096},
+        fix=(("contextWindow: 262144", "contextWindow: 4096"),),
+    ),
+    Case(
+        "dsh",
+        "CTX202",
+        DSH,
+        "gpt-oss:20b",
+        r"^\s+- contextWindow: 32768$",
+        {"current": 32768, "native": 131072, "served": 131072, "target": 131072},
+        fire=(("contextWindow: 131072", "contextWindow: 32768"),),
+        fix=(("- contextWindow: 32768", "- contextWindow: 131072"),),
+    ),
+    Case(
+        "dsh",
+        "CTX203",
+        DSH,
+        "gpt-oss:20b-mxfp4",
+        r"id: gpt-oss:20b-mxfp4$",
+        {"suggestions": ["gpt-oss:20b"]},
+        fire=(("id: gpt-oss:20b\n", "id: gpt-oss:20b-mxfp4\n"),),
+        fix=(("id: gpt-oss:20b-mxfp4\n", "id: gpt-oss:20b\n"),),
+        fixed_model="gpt-oss:20b",
+    ),
+    Case(  # `ollama launch droid` entries: the model is all a rule can judge
+        "droid",
+        "CTX203",
+        DROID,
+        "gpt-oss:20b-mxfp4",
+        r'"model": "gpt-oss:20b-mxfp4"',
+        {"suggestions": ["gpt-oss:20b"]},
+        fire=(('"model": "gpt-oss:20b"', '"model": "gpt-oss:20b-mxfp4"'),),
+        fix=(('"model": "gpt-oss:20b-mxfp4"', '"model": "gpt-oss:20b"'),),
+        fixed_model="gpt-oss:20b",
+    ),
     # ---------------------------------------------------------------- Roo Code, Kilo Code (export)
     Case(  # plans with the native 262,144 while ollamaNumCtx 32,768 is served
         "roo-code",
@@ -977,6 +1069,27 @@ CASES: tuple[Case, ...] = (
         fire=(('"llama3.1:8b"', '"llama3.1:8b-instruct"'),),
         fix=(('"llama3.1:8b-instruct"', '"llama3.1:8b"'),),
         fixed_model="llama3.1:8b",
+    ),
+    # ---------------------------------------------------------------- Open WebUI (webui.db)
+    Case(  # a workspace model's Advanced Params num_ctx 32,768 on a 262,144 model
+        "open-webui",
+        "CTX202",
+        OPEN_WEBUI,
+        "qwen3.5:9b",
+        r"model\[coder\]\.params\.num_ctx",  # a database: matched against the location key
+        {"cap": 32768, "native": 262144, "served": 32768, "target": 262144},
+        fix=(('"num_ctx": 32768', '"num_ctx": 262144'),),
+    ),
+    Case(
+        "open-webui",
+        "CTX203",
+        OPEN_WEBUI,
+        "devstral:24b-2505",
+        r"model\[devstral-agent\]",
+        {"suggestions": ["devstral:24b"]},
+        fire=(("'devstral:24b'", "'devstral:24b-2505'"),),
+        fix=(("'devstral:24b-2505'", "'devstral:24b'"),),
+        fixed_model="devstral:24b",
     ),
 )
 
@@ -1044,13 +1157,22 @@ def materialize(case: Case, variant: str, root: Path, served_at: str = "") -> Va
     subs = case.fire if variant == "fire" else (*case.fire, *case.fix)
     committed = {p.name: p.read_text(encoding="utf-8") for p in sources}
     texts = {name: _retarget(text, served_at) for name, text in committed.items()}
-    if not subs and texts == committed:
+    if not subs and texts == committed and all(p.suffix != ".sql" for p in sources):
         return Variant(sources)
     apply_subs(texts, tuple((_retarget(a, served_at), _retarget(b, served_at)) for a, b in subs))
     d = root / f"{case.id}-{variant}"
     d.mkdir(parents=True)
     out = []
     for p in sources:
+        if p.suffix == ".sql":  # a SQLite database (Open WebUI's webui.db) built from its text
+            import sqlite3
+
+            dest = d / "webui.db"
+            con = sqlite3.connect(dest)
+            con.executescript(texts[p.name])
+            con.close()
+            out.append(dest)
+            continue
         dest = d / p.name
         dest.write_text(texts[p.name], encoding="utf-8")
         shutil.copymode(p, dest)
@@ -1144,7 +1266,12 @@ def test_rule_fires(case: Case, agent_scan: Callable[[str], Scanned]) -> None:
     if case.code == "CTX204" and f["data"]["num_ctx"] == f["data"]["served"]:
         expected = "info"  # ignored, but what is served is what the agent asks for
     assert f["severity"] == expected
-    assert (f["location"]["file"], f["location"]["line"]) == anchor_line(fired.paths, case.anchor)
+    if fired.paths[0].suffix == ".db":  # a database has no lines: the anchor is the key
+        assert (f["location"]["file"], f["location"]["line"]) == (str(fired.paths[0]), None)
+        assert re.fullmatch(case.anchor, f["location"]["key"])
+    else:
+        loc = (f["location"]["file"], f["location"]["line"])
+        assert loc == anchor_line(fired.paths, case.anchor)
     assert {k: f["data"][k] for k in case.data} == dict(case.data)
     assert f["data"].get("agent", case.agent) == case.agent
     if case.code == "CTX301":

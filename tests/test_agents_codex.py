@@ -213,3 +213,15 @@ def test_catalog_window_loses_to_model_context_window(tmp_path):
 
 def test_user_paths_include_the_ollama_launch_profile(tmp_path):
     assert tmp_path / ".codex" / "ollama-launch.config.toml" in codex.user_paths({}, tmp_path)
+
+
+def test_what_ollama_launch_chatgpt_writes_is_marked_and_its_model_pinned():
+    """codex_app.go: the user's config.toml names `ollama-launch-models.json` beside it."""
+    (b,) = codex.read(FIX / "app" / "config.toml")
+    assert (b.model, b.context_window.value) == ("qwen3-coder:30b", 262144)
+    # model_catalog_json names /home/dev/.codex/...: the catalog beside the config is read
+    assert b.context_window.location.file == str(FIX / "app" / "ollama-launch-models.json")
+    assert b.written_by == "ollama launch"
+    assert b.pinned and "chatgpt" in b.pinned  # launch puts its saved model back
+    # the user's own file: the window is fixed with model_context_window, which Codex prefers
+    assert b.edit_paths["context_window"] == ("model_context_window",)

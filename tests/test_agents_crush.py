@@ -170,3 +170,13 @@ def test_unterminated_quote_names_the_file():
     with pytest.raises(CtxfixError) as exc:
         crush.read(Path("x/crushrc"), 'provider add ollama --base-url "http://h\n')
     assert exc.value.where == "x/crushrc" and "unterminated" in exc.value.problem
+
+
+def test_a_base_url_that_does_not_parse_is_read_not_a_crash(tmp_path):
+    """`http://[::1:11434/v1/` (a missing "]") made urlsplit raise: an internal error."""
+    text = (
+        "provider add ollama --type ollama --base-url http://[::1:11434/v1/\n"
+        "model add ollama/qwen3-coder:30b --context-window 4096\n"
+    )
+    (b,) = crush.read(tmp_path / "crushrc", text)
+    assert (b.model, b.api, b.context_window.value) == ("qwen3-coder:30b", "openai", 4096)

@@ -60,3 +60,11 @@ def test_user_paths_honour_kimi_share_dir(tmp_path):
     assert kimi.user_paths({"KIMI_SHARE_DIR": "/srv/kimi"}, tmp_path) == [
         Path("/srv/kimi/config.toml")
     ]
+
+
+def test_a_provider_that_is_not_a_name_is_no_binding_and_no_crash(tmp_path):
+    text = (
+        '[providers.ollama]\ntype = "openai_legacy"\nbase_url = "http://localhost:11434/v1"\n'
+        '[models.a]\nprovider = []\nmodel = "qwen3-coder:30b"\nmax_context_size = 262144\n'
+    )
+    assert kimi.read(tmp_path / "config.toml", text) == []

@@ -114,3 +114,15 @@ def test_user_paths_honour_env(tmp_path: Path) -> None:
     assert openclaw.user_paths({"OPENCLAW_HOME": "/h"}, home)[0] == Path(
         "/h/.openclaw/openclaw.json"
     )
+
+
+def test_the_window_ollama_launch_wrote_is_marked():
+    """openclaw.go writes apiKey "ollama-local", api "ollama" and the native contextWindow."""
+    got = {b.model: b for b in openclaw.read(CONF)}
+    assert got["devstral:24b"].written_by == "ollama launch"  # launch's contextWindow
+    assert got["qwen3.5:9b"].written_by is None  # contextTokens is the user's own cap
+    assert got["llama3.3:70b"].written_by is None  # "gpu-box" is not launch's provider
+    text = '{models: {providers: {ollama: {api: "ollama", models: [{id: "a", contextWindow: 8}]}}},'
+    text += ' agents: {defaults: {model: "ollama/a"}}}'
+    (b,) = openclaw.read(Path("openclaw.json"), text)
+    assert b.written_by is None  # no apiKey "ollama-local": the user wrote it

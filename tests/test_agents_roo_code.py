@@ -113,3 +113,17 @@ def test_malformed_export_names_the_file(tmp_path: Path) -> None:
     r = run_ctxfix("scan", "--no-server", "--no-user", "--no-store", "--isolated", str(f))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and str(f) in r.stderr
+
+
+def test_export_whose_profiles_are_not_an_object_is_bad_input(tmp_path: Path) -> None:
+    """importExport.ts parses the whole file: apiConfigs as a list refuses the import."""
+    f = tmp_path / "roo-code-settings.json"
+    f.write_text('{"providerProfiles": {"currentApiConfigName": "a", "apiConfigs": [1]}}\n')
+    with pytest.raises(CtxfixError) as exc:
+        roo_code.read(f)
+    assert exc.value.where == f"{f}:1:66"  # the list
+    r = run_ctxfix("scan", "--no-server", "--no-user", "--no-store", "--isolated", str(f))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "refuses to import" in r.stderr
+    with pytest.raises(CtxfixError, match="Kilo Code refuses"):
+        kilo_code.read(tmp_path / "kilo-code-settings.json", '{"providerProfiles": 3}')

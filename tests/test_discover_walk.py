@@ -294,3 +294,50 @@ def test_a_listing_not_read_is_stopped(repo: Path, monkeypatch) -> None:
         discover.discover(settings, {}, repo)
     assert [type(x) for x in started] == [walk.GitListing]  # only directories are listed
     assert started[0]._proc.returncode is not None
+
+
+@needs_git
+def test_a_scanned_repository_cannot_run_its_fsmonitor_hook(repo: Path, tmp_path: Path) -> None:
+    # `git ls-files` runs `core.fsmonitor` from the repository's own config: an
+    # untrusted checkout would execute code on `ctxfix scan`
+    marker = tmp_path / "ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch '{marker}'\n")
+    hook.chmod(0o755)
+    _git(repo, "config", "core.fsmonitor", str(hook))
+    files, _stores, _w = _walk(repo)
+    assert repo / "tracked/Modelfile" in files
+    assert not marker.exists()
+
+
+@needs_git
+def test_a_listed_path_through_a_linked_directory_is_not_followed(
+    repo: Path, tmp_path: Path
+) -> None:
+    # committed as a directory, then replaced by a link to elsewhere: git still lists
+    # `tracked/Modelfile` from its index; the plain walk never follows the link
+    outside = tmp_path / "outside"
+    _write(outside, {"Modelfile": MODELFILE})
+    shutil.rmtree(repo / "tracked")
+    (repo / "tracked").symlink_to(outside, target_is_directory=True)
+    files, _stores, _w = _walk(repo)
+    assert not any("tracked" in f.parts for f in files)
+
+
+@needs_git
+def test_submodule_paths_never_leave_the_scanned_directory(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    _write(outside, {"Modelfile": MODELFILE})
+    (repo / ".gitmodules").write_text('[submodule "x"]\n\tpath = ../elsewhere\n')
+    files, _stores, _w = _walk(repo)
+    assert all(f.resolve().is_relative_to(repo.resolve()) for f in files)
+
+
+@needs_git
+def test_names_with_newlines_and_unicode_are_listed_whole(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    _write(root, {"a\nb/Modelfile": MODELFILE, "ünï cödé/Modelfile": MODELFILE})
+    _git(root, "init", "-q", ".")
+    _git(root, "add", ".")
+    files, _stores, _w = _walk(root)
+    assert files == [root / "a\nb/Modelfile", root / "ünï cödé/Modelfile"]

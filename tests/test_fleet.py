@@ -250,3 +250,38 @@ def test_text_report_groups_server_findings_by_host(tmp_path: Path, capsys) -> N
             assert current is not None and ln.startswith(current + " /api/show "), ln
             counts[current] -= 1
     assert set(counts.values()) == {0}, out
+
+
+def test_one_server_named_several_ways_is_asked_once(tmp_path: Path, capsys) -> None:
+    # `--host URL`, `--host host:port` and `--host URL/` are one server: its models
+    # and findings must not be reported three times
+    store = _store(tmp_path / "models", 2)
+    project = tmp_path / "project"
+    project.mkdir()
+    with OllamaDouble(store) as srv:
+        bare = srv.url.removeprefix("http://")
+        code, out, err = run_cli(
+            capsys, "scan", "--host", srv.url, "--host", bare, "--host", srv.url + "/",
+            "--no-user", "--no-store", "--isolated", "--format", "json", str(project),
+        )  # fmt: skip
+        versions = sum(1 for r in srv.requests if "/api/version" in str(r))
+    assert code in (0, 1), err
+    names = [m["name"] for m in json.loads(out)["models"]]
+    assert sorted(names) == ["m-00:latest", "m-01:latest"]
+    assert versions == 1
+
+
+def test_progress_advances_as_each_host_finishes(tmp_path: Path, hung_host: str) -> None:
+    # not all at once after the slowest host: a live host is counted while a hung
+    # one still waits for its deadline
+    store = _store(tmp_path / "models", 2)
+    stamps: list[float] = []
+    with OllamaDouble(store) as srv:
+        t0 = time.perf_counter()
+        scan_hosts(
+            [hung_host, srv.url],
+            read_timeout=0.5,
+            on_done=lambda: stamps.append(time.perf_counter() - t0),
+        )
+    assert len(stamps) == 2
+    assert stamps[0] < 0.45 <= stamps[1], stamps

@@ -114,3 +114,32 @@ def test_which_logs_a_scan_reads(capsys) -> None:
     assert "CTX401" not in codes and doc["evidence"] is None
     code, _, err = run_cli(capsys, "scan", str(DEMO), "--no-user", "--since", "someday")
     assert code == 2 and "--since: invalid duration or date 'someday'" in err
+
+
+def test_verify_probes_are_not_evidence(ollama_store: Path, tmp_path: Path, capsys) -> None:
+    """verify cuts a prompt on purpose; the next scan must not report it as the user's."""
+    log = tmp_path / "ollama.log"
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(DEMO / "openclaw.json", project / "openclaw.json")
+    with OllamaDouble(ollama_store, "0.12.3", log_path=log) as srv:
+        code, _out, err = run_cli(
+            capsys,
+            "verify",
+            "qwen3-coder:30b-v-128k",
+            "--host",
+            srv.url,
+            "--memory",
+            "64GiB",
+            "--time-limit",
+            "900",
+            "--no-user",
+        )
+        assert code == 1, err  # the window is cut at 131,072: a real cut, on purpose
+    assert 'msg="truncating input prompt"' in log.read_text()
+    args = ["scan", str(project), "--no-server", "--no-user", "--isolated"]
+    args += ["--store", str(ollama_store), "--log", str(log), "--format", "json"]
+    code, out, err = run_cli(capsys, *args)
+    doc = json.loads(out)
+    assert not [f for f in doc["findings"] if f["code"] == "CTX401"]
+    assert "sent by ctxfix verify not counted as evidence" in err

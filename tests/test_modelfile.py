@@ -636,10 +636,55 @@ def test_from_a_directory_reads_its_one_model_gguf_beside_a_projector(tmp_path: 
     assert native == 131072 and not warns
 
 
+def _split_part(path: Path, no: int, count: int, ctx: int | None = None) -> None:
+    """A part of a split GGUF as gguf-split writes it: `split.no`/`split.count`
+    (u16); the first part holds the model's metadata, the others only the split keys."""
+    from gguf import GGUFWriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w = GGUFWriter(str(path), "qwen3moe")
+    if ctx is not None:
+        w.add_uint32("qwen3moe.context_length", ctx)
+        w.add_uint32("qwen3moe.block_count", 48)
+    w.add_uint16("split.no", no)
+    w.add_uint16("split.count", count)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.close()
+
+
 def test_from_a_directory_of_split_ggufs_reads_the_first_part(tmp_path: Path) -> None:
+    _split_part(tmp_path / "w" / "m-00001-of-00002.gguf", 0, 2, 65536)
+    _split_part(tmp_path / "w" / "m-00002-of-00002.gguf", 1, 2)
+    assert _served(tmp_path, "./w")[0] == 65536
+
+
+def test_split_like_names_without_split_metadata_are_separate_models(tmp_path: Path) -> None:
+    # create.go splitGGUFGroupKey groups by `split.count` > 1, not by the name
     _gguf(tmp_path / "w" / "m-00001-of-00002.gguf", 65536)
     _gguf(tmp_path / "w" / "m-00002-of-00002.gguf", 4096)
-    assert _served(tmp_path, "./w")[0] == 65536
+    native, warns = _served(tmp_path, "./w")
+    assert native is None and any("several model GGUFs" in w for w in warns), warns
+
+
+def test_a_split_part_whose_name_disagrees_with_its_metadata_is_refused(tmp_path: Path) -> None:
+    _split_part(tmp_path / "w" / "m-00001-of-00003.gguf", 0, 2, 65536)
+    native, warns = _served(tmp_path, "./w")
+    assert native is None
+    assert any("filename count 3 does not match metadata count 2" in w for w in warns), warns
+
+
+def test_a_clip_gguf_with_only_an_audio_encoder_is_a_projector(tmp_path: Path) -> None:
+    # create.go isProjectorGGUF: arch clip, no block_count, has_audio_encoder
+    from gguf import GGUFWriter
+
+    _gguf(tmp_path / "w" / "model.gguf", 32768)
+    w = GGUFWriter(str(tmp_path / "w" / "audio.gguf"), "clip")
+    w.add_bool("clip.has_audio_encoder", True)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.close()
+    assert _served(tmp_path, "./w") == (32768, [])
 
 
 @pytest.mark.parametrize(

@@ -127,6 +127,49 @@ def test_parse_since_forms() -> None:
         parse_since("last tuesday", now)
 
 
+def test_parse_since_edge_cases_are_usage_errors_or_parse() -> None:
+    """Review: an overflowing duration was an internal error (OverflowError); the
+    docstring's own `2026-11-24T10:00Z` (no seconds) was refused; `\\d` took
+    non-ASCII digits."""
+    from ctxfix.errors import CtxfixError
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert parse_since("2026-11-24T10:00Z", now) == datetime(2026, 11, 24, 10, tzinfo=UTC)
+    assert parse_since("2026-11-24 10:00", now) == datetime(2026, 11, 24, 10, tzinfo=UTC)
+    assert parse_since("2026-11-24T10:00+01:00", now).utcoffset().total_seconds() == 3600
+    for bad, says in (
+        ("99999999999d", "out of range"),
+        ("1000000w", "out of range"),
+        ("\u0967\u0966d", "invalid duration"),
+        ("2026-11-24T1:00", "invalid duration"),
+    ):
+        with pytest.raises(CtxfixError) as exc:
+            parse_since(bad, now)
+        assert exc.value.where == "--since" and says in exc.value.problem
+
+
+def test_model_path_with_a_space_still_gives_the_blob() -> None:
+    """Review: `--model C:\\Users\\John Doe\\...` (exec.Cmd.String() does not quote)
+    was cut at the space, so the event had no blob and no model."""
+    ev = LogEvidence()
+    p = LogParser("server.log", ev)
+    blob = "C:\\\\Users\\\\John Doe\\\\.ollama\\\\models\\\\blobs\\\\" + DIGEST.replace(":", "-")
+    p.feed_block(
+        b'time=2025-11-26T14:20:00.100+01:00 level=INFO source=server.go:392 msg="starting '
+        b'runner" cmd="C:\\\\Ollama\\\\ollama.exe runner --ollama-engine --model '
+        + blob.encode()
+        + b' --port 53120"\n'
+        b"time=2025-11-26T14:20:00.300+01:00 level=INFO source=runner.go:1271 msg=load "
+        b'request="{Operation:commit Parallel:1 KvSize:8192}"\n'
+        b"time=2025-11-26T14:21:00.300+01:00 level=WARN source=runner.go:186 "
+        b'msg="truncating input prompt" limit=8192 prompt=9000 keep=4 new=8192\n'
+    )
+    p.finish()
+    (g,) = ev.of_kind(TRUNCATE)
+    assert (g.digest, g.ctx) == (DIGEST, 8192)
+    assert g.model_path is not None and g.model_path.endswith(DIGEST.replace(":", "-"))
+
+
 def test_time_and_fields_of_go_formats() -> None:
     t = parse_time("2026-11-30T10:11:12.123456789-07:00")
     assert t is not None and t.utcoffset().total_seconds() == -7 * 3600
@@ -163,6 +206,26 @@ def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 2
     (w,) = warnings
     assert "FIFO" in str(w) and ev.groups == []
+    assert ev.sources == []  # not "no evidence found": it was never read
+
+
+class _Tty:
+    def isatty(self) -> bool:
+        return True
+
+    @property
+    def buffer(self):  # reading it would wait for the keyboard
+        raise AssertionError("read a terminal")
+
+
+@pytest.mark.parametrize("stdin", [None, _Tty()])
+def test_log_dash_without_piped_stdin_is_one_warning(monkeypatch, stdin) -> None:
+    """Review: `--log -` at a terminal waited forever; with stdin closed it crashed."""
+    monkeypatch.setattr(sys, "stdin", stdin)
+    ev, warnings = _read(LogTarget("stdin", "stdin://", full=True, windowed=False))
+    (w,) = warnings
+    assert w.where == "stdin://" and "log not read" in w.problem
+    assert ev.sources == [] and ev.lines == 0
 
 
 @pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True, reason="root reads")
@@ -202,6 +265,7 @@ def test_journalctl_json_through_a_real_subprocess(tmp_path: Path, monkeypatch) 
     assert (g.digest, g.ctx, g.largest.values["new"]) == (DIGEST, 65536, 65535)
     assert g.largest.where.file == "journald://ollama.service"
     assert g.largest.where.key == "cursor s=abc;i=2"
+    assert g.largest.where.line is None  # a line of journalctl's output points at nothing
     assert args.read_text() == "-u ollama --since 2026-11-24 00:00:00 UTC -o json --no-pager"
 
 
@@ -220,6 +284,43 @@ def test_docker_logs_of_a_compose_service(tmp_path: Path, monkeypatch) -> None:
     assert t.display == "docker://ollama"
     ev, warnings = _read(t, since=OLD)
     assert warnings == [] and ev.of_kind(OOM_STEP_DOWN)[0].count == 1
+    w = ev.of_kind(OOM_STEP_DOWN)[0].largest.where
+    assert w.line is None and w.key is not None and w.key.startswith("20")  # located by time
+
+
+@pytest.mark.parametrize(
+    ("tool", "body", "says"),
+    [
+        (  # the daemon's error arrives on the merged stream, status 1
+            "docker",
+            "import sys\nprint('Cannot connect to the Docker daemon at unix:///x.sock.')\n"
+            "sys.exit(1)\n",
+            "exited with status 1",
+        ),
+        (  # no permission: a hint on stderr, status 0, no entries
+            "journalctl",
+            "import sys\nsys.stderr.write('No journal files were opened due to "
+            "insufficient permissions.\\n')\n",
+            "printed no entries: No journal files were opened due to insufficient permissions.",
+        ),
+    ],
+)
+def test_a_failing_log_command_is_a_warning_not_no_evidence(
+    tmp_path: Path, monkeypatch, tool: str, body: str, says: str
+) -> None:
+    """Review: `docker logs` against a stopped daemon said "no evidence found", silently."""
+    _fake(tmp_path, tool, body)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin") + os.pathsep + os.environ["PATH"])
+    if tool == "docker":
+        compose = tmp_path / "compose.yaml"
+        compose.write_text("services:\n  llm:\n    image: ollama/ollama\n    container_name: o\n")
+        (t,) = server_log.docker_targets([compose])
+    else:
+        t = server_log.journal_target()
+    ev, warnings = _read(t)
+    (w,) = warnings
+    assert w.where == t.display and w.problem == says
+    assert ev.sources == []  # not listed as read
 
 
 def test_a_hanging_subprocess_is_killed_at_the_deadline(tmp_path: Path, monkeypatch) -> None:
@@ -262,3 +363,34 @@ def test_parser_state_attributes_to_the_last_load() -> None:
     p.feed(b'time=2026-11-30T10:00:00Z level=WARN msg="truncating input prompt" limit=1 prompt=2')
     p.finish()
     assert ev.skipped == 1  # keep and new missing: not an event
+
+
+def test_log_dash_reads_a_piped_log_end_to_end(tmp_path: Path) -> None:
+    """`journalctl -u ollama | ctxfix scan --log -`: stdin is read when it is a pipe."""
+    import subprocess
+
+    demo_log = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "server.log"
+    argv = ["scan", str(tmp_path), "--no-server", "--no-user", "--isolated", "--log", "-"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "ctxfix", *argv],
+        input=demo_log.read_bytes(),
+        capture_output=True,
+        timeout=60,
+    )
+    out = proc.stdout.decode()
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert "stdin://:13:1: CTX401" in out and "server log stdin://: 3 prompt(s) cut" in out
+
+
+def test_a_found_log_over_the_tail_size_is_located_by_time(tmp_path: Path, monkeypatch) -> None:
+    """Review: a tail read named its events `server.log (last 256 MiB):N`, a path that
+    is no file (SARIF pointed at it) with N counted from the cut."""
+    monkeypatch.setattr(server_log, "FOUND_TAIL", 300)
+    p = tmp_path / "server.log"
+    p.write_bytes(b"x" * 1000 + b"\n" + (LOGS / "v0.12.11-macos.log").read_bytes())
+    ev, warnings = _read(LogTarget("file", str(p), p, windowed=False))  # found, not named
+    (w,) = warnings
+    assert w.where == str(p) and "read its last" in w.problem
+    g = ev.of_kind(TRUNCATE)[0]
+    assert g.source == str(p) and g.largest.where.file == str(p)
+    assert g.largest.where.line is None and g.largest.where.key.startswith("2025-11-26T14:")

@@ -91,6 +91,23 @@ def test_command_line_flags_override_the_settings_file(tmp_path: Path) -> None:
     assert s.prefill_tps == 400 and s.kv_cache_type == "q8_0"  # file fills the rest
 
 
+def test_log_settings_logs_no_log_and_since(tmp_path: Path, monkeypatch) -> None:
+    """`logs` (relative to the file), `no_log`, `since` (an unquoted YAML date too)."""
+    monkeypatch.setenv("CTXFIX_NO_SETTINGS_CACHE", "1")
+    cfg = tmp_path / ".ctxfix.yaml"
+    cfg.write_text("logs: [logs/server.log, '-']\nno_log: true\nsince: 2026-11-24\n")
+    s = build_settings((), {"config_file": cfg})
+    assert s.logs == (str(tmp_path / "logs" / "server.log"), "-")
+    assert s.no_log is True and s.since == "2026-11-24"
+    s = build_settings((), {"config_file": cfg, "logs": ("x.log",), "since": "24h"})
+    assert s.logs == ("x.log",) and s.no_log is False and s.since == "24h"  # flags win
+    cfg.write_text("since: yesterday\n")
+    with pytest.raises(CtxfixError) as exc:
+        build_settings((), {"config_file": cfg})
+    assert exc.value.where.endswith(".ctxfix.yaml:1:1: since")
+    assert "invalid duration or date 'yesterday'" in exc.value.problem
+
+
 def test_settings_select_applies_and_the_flag_overrides_it(tmp_path: Path) -> None:
     work = _demo(tmp_path)
     (work / ".ctxfix.yaml").write_text("select: [CTX301]\n")

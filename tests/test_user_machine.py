@@ -62,6 +62,23 @@ USER_CONFIGS = (
     ("qwen-code", ".qwen/settings.json", "qwen-code/settings.json", "gpt-oss:20b"),
     ("crush", ".config/crush/crush.json", "crush/crush.json", "devstral:24b"),
     ("cline", ".cline/data/globalState.json", "cline/globalState.json", "qwen3-coder:30b"),
+    (
+        "claude-code",
+        ".claude/settings.json",
+        "claude-code/.claude/settings.json",
+        "qwen3-coder:30b",
+    ),
+    ("pi", ".pi/agent/models.json", "pi/.pi/agent/models.json", "qwen3-coder:30b"),
+    ("kimi", ".kimi/config.toml", "kimi/.kimi/config.toml", "gpt-oss:20b"),
+    ("hermes", ".hermes/config.yaml", "hermes/.hermes/config.yaml", "qwen3-coder:30b"),
+    ("omp", ".omp/agent/models.yml", "omp/.omp/agent/models.yml", "qwen3-coder:30b"),
+    (
+        "dsh",
+        ".ollama/launch/dsh/settings.yaml",
+        "dsh/.ollama/launch/dsh/settings.yaml",
+        "qwen3-coder:30b",
+    ),
+    ("droid", ".factory/settings.json", "droid/.factory/settings.json", "qwen3-coder:30b"),
 )
 
 # A model whose native window fits no machine (512 KiB of KV per token x 4M
@@ -187,6 +204,7 @@ def test_env_vars_move_user_configs(ollama_double, full_home, tmp_path, project)
         ("qwen-code", str(full_home / ".qwen/settings.json")),
         ("crush", str(xdg / "crush/crush.json")),
         ("cline", str(full_home / ".cline/data/globalState.json")),
+        *((a, str(full_home / rel)) for a, rel, _, _ in USER_CONFIGS[10:]),  # HOME-only paths
     }
 
 

@@ -212,9 +212,13 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
         target_ctx=extra.get("target_ctx") or file_data.get("target_ctx"),
         target_policy=file_data.get("target_policy", "fit"),
         measure_prefill=bool(extra.get("measure_prefill")),
-        logs=tuple(opts.get("logs") or ()),
-        no_log=bool(opts.get("no_log")),
-        since=_since(opts.get("since")),
+        logs=tuple(opts.get("logs") or ())
+        or tuple(_log_path(base, x) for x in file_data.get("logs", ())),
+        # an explicit --log overrides the file's `no_log: true` (flags override the file)
+        no_log=bool(opts["no_log"])
+        if opts.get("no_log") is not None
+        else bool(file_data.get("no_log")) and not opts.get("logs"),
+        since=_since(opts.get("since")) or file_data.get("since"),
         settings_file=settings_path,
     )
 
@@ -251,6 +255,13 @@ def log_options() -> list[Callable[..., Any]]:
             "the last 7 days of the platform logs, --log files whole.",
         ),
     ]
+
+
+def _log_path(base: Path, value: str) -> str:
+    """A settings file's `logs` entry: `-` (stdin) as is, else relative to the file."""
+    if value == "-":
+        return value
+    return str(base / Path(value).expanduser())
 
 
 def _since(value: Any) -> str | None:

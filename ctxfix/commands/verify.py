@@ -39,10 +39,12 @@ import json
 import math
 import os
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 
+from ctxfix import verify_history
 from ctxfix.commands._options import build_settings, discovery_options
 from ctxfix.errors import CtxfixError
 from ctxfix.settings import Settings
@@ -350,7 +352,12 @@ def verify_model(
                 load = " (and loading the model)" if purpose == "calibrate" else ""
                 progress.stage(f"verify {m.name}: {purpose} prompt of {tokens:,} tokens{load}")
 
-            probe = run_probe(send, window, limits, on_step=on_step, served=load_ctx)
+            started = datetime.now(UTC)
+            try:
+                probe = run_probe(send, window, limits, on_step=on_step, served=load_ctx)
+            finally:
+                # scans must not count these deliberate cuts as evidence
+                verify_history.record(m.name, shown, started, datetime.now(UTC))
     finally:
         close()
     return VerifyReport(

@@ -8,8 +8,6 @@ replaced by `***` on every line shown: context and changed lines alike.
 
 from __future__ import annotations
 
-import difflib
-
 _RESET = "\x1b[0m"
 _COLORS = {"+": "\x1b[32m", "-": "\x1b[31m", "@": "\x1b[36m", "h": "\x1b[1m"}
 
@@ -32,6 +30,8 @@ def unified_diff(path: str, old: str, new: str, *, color: bool = False, redact: 
     old_lines = _lines(old)
     new_lines = _lines(new)
     out: list[str] = []
+    import difflib  # only when a diff is shown: not on the scan path
+
     for raw in difflib.unified_diff(old_lines, new_lines, f"a/{path}", f"b/{path}", lineterm=""):
         line = raw
         if line.endswith("\n"):

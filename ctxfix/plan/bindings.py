@@ -140,6 +140,20 @@ def _plan_one(ctx: PlanContext, rb: ResolvedBinding, fixed: Mapping[str, Fixed])
         served_after = fx.target
     else:
         served_after = served_now
+    if (  # the num_ctx it sends decides, and only the user can change it (Open WebUI in use)
+        sends
+        and not num_ctx_ok
+        and Slot.NUM_CTX in b.manual
+        and model_target
+        and served_after is not None
+        and served_after < model_target
+    ):
+        ctx.leave(
+            key,
+            f"{b.agent} sends num_ctx {b.num_ctx.value:,} for {b.model}: "  # type: ignore[union-attr]
+            f"set it to {model_target:,} {b.manual[Slot.NUM_CTX]}",
+            ["CTX202"],
+        )
     cw = b.context_window
     no_slot = cw is None or Slot.CONTEXT_WINDOW not in paths
     if no_slot and model_target and served_after is not None and served_after < model_target:

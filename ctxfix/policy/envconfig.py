@@ -25,6 +25,13 @@ _TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 _FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 
+def _digits_value(digits: str) -> int:
+    """The value of an ASCII digit string, capped at 2^64 so a 5,000-digit value
+    cannot hit Python's int-conversion limit (it is out of every Go range anyway)."""
+    t = digits.lstrip("0") or "0"
+    return int(t) if len(t) <= 20 else 2**64
+
+
 def var(value: str | None) -> str:
     """`envconfig.Var`."""
     return (value or "").strip(_GO_SPACE).strip("\"'")
@@ -38,10 +45,13 @@ def uint(value: str | None, default: int, shown: str | None = None) -> tuple[int
     s = var(value)
     if not s:
         return default, None
-    if s.isascii() and s.isdigit() and int(s) < 2**64:
-        return int(s), None
+    if s.isascii() and s.isdigit() and _digits_value(s) < 2**64:
+        return _digits_value(s), None
+    # a value with `@` may hold credentials (`user:pw@host`, no scheme for the URL
+    # redaction to see): named, not quoted
+    what = "the value" if "@" in s else repr(s)
     return default, (
-        f"{s!r} is not an unsigned integer, so Ollama uses the default ({shown or default})"
+        f"{what} is not an unsigned integer, so Ollama uses the default ({shown or default})"
     )
 
 
@@ -114,7 +124,9 @@ def host(value: str | None) -> str:
             name = hostport
     # strconv.ParseInt(port, 10, 32): optional sign, ASCII digits, int32 range
     digits = port[1:] if port[:1] in ("+", "-") else port
-    n = int(port) if digits.isascii() and digits.isdigit() else None
+    n = _digits_value(digits) if digits.isascii() and digits.isdigit() else None
+    if n is not None and port[:1] == "-":
+        n = -n
     if n is None or not -(2**31) <= n < 2**31 or not 0 <= n <= 65535:
         port = default_port
     shown = f"[{name}]" if ":" in name else name
@@ -138,7 +150,7 @@ def connectable(url: str) -> str:
         return url
     # Go's dialler reads the port with a sign (net.parsePort): `+9` dials 9
     digits = port[1:] if port[:1] in ("+", "-") else port
-    if digits.isascii() and digits.isdigit() and digits != port:
+    if digits.isascii() and digits.isdigit() and digits != port and len(digits) <= 20:
         port = str(int(port))
         shown = f"[{name}]" if ":" in name else name
         url = f"{scheme}://{shown}:{port}{slash}{path}"

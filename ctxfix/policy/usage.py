@@ -99,16 +99,33 @@ def _sends_num_ctx(rb: ResolvedBinding) -> bool:
     return b.api == "native" and (b.num_ctx is not None or b.num_ctx_auto)
 
 
+_INDEX_ATTR = "_ctxfix_models_by_name"
+
+
+def _by_name(world: World) -> dict[str, list[ResolvedModel]]:
+    """Stored and served models by canonical name, built once per world.
+
+    `existing` is asked once per model by every rule and by the plan: scanning
+    every model each time was quadratic (124,000 `canonical` calls for a fleet
+    of 200 models). Rebuilt when `world.models` is replaced or grows.
+    """
+    models = world.models
+    key = (id(models), len(models))
+    cached = world.__dict__.get(_INDEX_ATTR)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    index: dict[str, list[ResolvedModel]] = {}
+    for m in models:
+        if m.definition.origin in MODEL_ORIGINS:
+            index.setdefault(canonical(m.name), []).append(m)
+    world.__dict__[_INDEX_ATTR] = (key, index)
+    return index
+
+
 def existing(world: World, name: str, host: str | None = None) -> list[ResolvedModel]:
     """Stored or served definitions called `name` (on `host` when given)."""
-    want = canonical(name)
-    return [
-        m
-        for m in world.models
-        if m.definition.origin in MODEL_ORIGINS
-        and canonical(m.name) == want
-        and _same_place(host, m.definition.host)
-    ]
+    found = _by_name(world).get(canonical(name), [])
+    return [m for m in found if _same_place(host, m.definition.host)]
 
 
 def usage(model: ResolvedModel, world: World, target: int | None = None) -> Usage:

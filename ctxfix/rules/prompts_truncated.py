@@ -93,10 +93,13 @@ def _findings(
     bindings = bindings_for(world, models)
     for rb in bindings:
         b = rb.binding
+        # the log names a blob, not a name: say which other names it could have been
+        others = [m.name for m in models if m is not rb.model]
+        shared = f" (same blob: {', '.join(others)})" if others else ""
         yield Finding(
             code=CODE,
             severity=SEVERITY,
-            message=f"{b.agent} -> {b.model}: {what}",
+            message=f"{b.agent} -> {b.model}: {what}{shared}",
             model=b.model,
             agent=b.agent,
             host=b.host,

@@ -36,6 +36,7 @@ def dial_problem(url: str) -> str | None:
     import urllib.parse
 
     from ctxfix.errors import CtxfixError
+    from ctxfix.redact import strip_userinfo
     from ctxfix.sources.server import parse_host
 
     try:
@@ -52,7 +53,21 @@ def dial_problem(url: str) -> str | None:
             idna.encode(name, uts46=True)
         except Exception:  # idna.IDNAError, UnicodeError: not a name DNS can carry
             return f"host name {name!r} is not a valid internationalised domain name"
+    if len(parsed) > _MAX_URL:  # httpx refuses longer URLs ("URL too long")
+        return f"the address is {len(parsed):,} characters long (at most {_MAX_URL:,})"
+    # whatever else the HTTP client refuses (`h\x01x`; `１２３`, which IDNA 2008
+    # refuses without the UTS 46 mapping above) is a host it cannot dial, not a crash
+    import httpx
+
+    try:
+        httpx.URL(parsed)
+    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+        return strip_userinfo(str(exc)).encode("ascii", "backslashreplace").decode()
     return None
+
+
+_MAX_URL = 65536 - 1024
+"""httpx's `MAX_URL_LENGTH` (httpx/_urlparse.py), less room for the API path."""
 
 
 MAX_HOSTS_FILE_BYTES = 1024 * 1024

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +63,7 @@ from ctxfix.evidence import (
     event_size,
 )
 from ctxfix.facts import Location
+from ctxfix.verify_history import during_verify
 
 MSG_TRUNCATE = "truncating input prompt"
 MSG_TOO_LARGE = "requested context size too large for model"
@@ -95,6 +97,9 @@ _ISO_PREFIX_RE = re.compile(
     r"^\s*(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?(?=\s)"
 )
 _ARG_RE = re.compile(r"(?:^|\s)(--model|--ctx-size|-c|--parallel|-np)\s+(\S+)")
+# Go's exec.Cmd.String() does not quote: `--model C:\Users\John Doe\.ollama\...\sha256-<hex>`
+# runs to the next flag, spaces included
+_MODEL_ARG_RE = re.compile(r"(?:^|\s)--model\s+(.+?)(?=\s+--?[A-Za-z]|\s*$)")
 _LOAD_REQ_RE = re.compile(r"\b(Parallel|KvSize):(\d+)")
 _N_CTX_PER_SEQ_RE = re.compile(r"n_ctx_per_seq\s*=\s*(\d+)")
 
@@ -156,6 +161,9 @@ class LogParser:
         self.model_path: str | None = None
         self.ctx: int | None = None
         self.pending: list[tuple[str, Sample]] = []  # waiting for the next load line
+        # False for command output (journalctl, docker logs): no line numbers, a sample
+        # is located by its journal cursor or, failing that, its time
+        self.numbered = True
         self.groups: dict[tuple[str, str | None, int | None], EventGroup] = {}
         if source not in evidence.sources:
             evidence.sources.append(source)
@@ -175,7 +183,7 @@ class LogParser:
     def _parse_raw(self, raw: bytes, lineno: int | None, key: str | None) -> None:
         line = raw.decode("utf-8", "replace").strip()
         self.ev.ollama_lines += 1
-        where = Location(self.source, lineno, key=key)
+        where = Location(self.source, lineno if self.numbered else None, key=key)
         try:
             ok = self._line(line, where, None)
         except (ValueError, KeyError, TypeError):
@@ -299,7 +307,8 @@ class LogParser:
         args: dict[str, str] = {}
         for flag, value in _ARG_RE.findall(cmd):
             args.setdefault({"-c": "--ctx-size", "-np": "--parallel"}.get(flag, flag), value)
-        path = args.get("--model")
+        m = _MODEL_ARG_RE.search(cmd)
+        path = m.group(1) if m else args.get("--model")
         if not path:
             return False
         self.model_path, self.digest = path, digest_of(path)
@@ -340,6 +349,13 @@ class LogParser:
     ) -> None:
         if self.since is not None and sample.time is not None and sample.time < self.since:
             return
+        if kind in (TRUNCATE, REJECTED) and during_verify(sample.time, self.ev.probe_spans):
+            self.ev.own_probes += 1  # ctxfix verify cut this prompt on purpose
+            return
+        w = sample.where
+        if w.line is None and w.key is None and sample.time is not None:
+            stamp = sample.time.isoformat(timespec="seconds")
+            sample = replace(sample, where=replace(w, key=stamp))
         key = (kind, digest, ctx)
         g = self.groups.get(key)
         if g is None:

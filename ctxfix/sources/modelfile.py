@@ -826,6 +826,50 @@ _SPLIT_RE = re.compile(r"^(.*)-(\d{5})-of-(\d{5})\.gguf$")
 _NOT_MODEL_KINDS = ("adapter", "projector", "mmproj")
 
 
+def _split_uint(kv: dict, key: str, arch: object) -> int | None:
+    """create.go `splitGGUFUint`: the key, else `<arch>.key`, as a uint16."""
+    for k in (key, f"{arch}.{key}"):
+        v = kv.get(k)
+        if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 0xFFFF:
+            return v
+    return None
+
+
+def _split_group(f: Path, kv: dict, arch: object) -> str:
+    """Which model a GGUF is part of (server/create.go `splitGGUFGroupKey`).
+
+    A part of a split model says so in its metadata (`split.count` > 1), not by
+    its name alone: Ollama merges the parts named `<prefix>-00001-of-0000N.gguf`
+    whose `split.count` and `split.no` agree with the name, refuses parts whose
+    name or numbers disagree, and treats a file with a split-like name but no
+    split metadata as a model of its own.
+    """
+    count = _split_uint(kv, "split.count", arch)
+    if count is None or count <= 1:
+        return f"file:{f.name}"
+    m = _SPLIT_RE.match(f.name)
+    if m is None or int(m.group(2)) == 0 or int(m.group(3)) == 0:
+        raise CtxfixError(
+            str(f), f'split GGUF "{f.name}" must use llama.cpp split filename pattern'
+        )
+    if int(m.group(3)) != count:
+        raise CtxfixError(
+            str(f),
+            f'split GGUF "{f.name}" filename count {int(m.group(3))} does not match'
+            f" metadata count {count}",
+        )
+    split_no = _split_uint(kv, "split.no", arch)
+    if split_no is None:
+        raise CtxfixError(str(f), f'split GGUF "{f.name}" is missing split.no metadata')
+    if split_no != int(m.group(2)) - 1:
+        raise CtxfixError(
+            str(f),
+            f'split GGUF "{f.name}" filename index {int(m.group(2)) - 1} does not match'
+            f" metadata index {split_no}",
+        )
+    return f"split:{m.group(1)}"
+
+
 def model_gguf(directory: Path) -> Path:
     """The GGUF whose header describes the model `FROM <directory>` creates.
 
@@ -855,10 +899,16 @@ def model_gguf(directory: Path) -> Path:
         if isinstance(gtype, str) and gtype.lower() in _NOT_MODEL_KINDS:
             continue
         arch = kv.get("general.architecture")
-        if not kv.get(f"{arch}.block_count") and kv.get(f"{arch}.vision.block_count"):
+        if not kv.get(f"{arch}.block_count") and (
+            kv.get(f"{arch}.vision.block_count")
+            # create.go isProjectorGGUF: a clip GGUF with only an audio or vision encoder
+            or (
+                arch == "clip"
+                and (kv.get("clip.has_vision_encoder") or kv.get("clip.has_audio_encoder"))
+            )
+        ):
             continue
-        m = _SPLIT_RE.match(f.name)
-        models.setdefault(m.group(1) if m else f.name, f)
+        models.setdefault(_split_group(f, kv, arch), f)
     if len(models) == 1:
         return next(iter(models.values()))
     if not models:

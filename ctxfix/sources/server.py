@@ -266,9 +266,11 @@ CPU_PER_RESPONSE = 0.002
 lanes beyond round-trip / CPU-per-answer only queue on the GIL."""
 
 HOSTS_AT_ONCE = 64
-"""Hosts scanned at the same time. A host's coordinator thread holds no request
-slot while it waits, so a dead or hung host never holds back a live one; only
-fleets larger than this queue (each queued host waits for a finished one)."""
+"""Hosts scanned at the same time; larger fleets queue (each queued host waits
+for a finished one). A refused host frees its slots at once, but a hung one
+(accepts TCP, never answers) holds the global slots of its first round
+(/api/version, /api/tags, /api/ps: up to 3) until its deadline: 22 or more hung
+hosts at once fill GLOBAL_MAX and delay the live ones by up to that deadline."""
 
 
 def host_cap(n_hosts: int, max_workers: int = PER_HOST_MAX) -> int:
@@ -505,28 +507,38 @@ def scan_host(
 
 
 def scan_hosts(
-    urls: list[str], *, read_timeout: float = 10.0, connect_timeout: float = 0.5
+    urls: list[str],
+    *,
+    read_timeout: float = 10.0,
+    connect_timeout: float = 0.5,
+    on_done: Callable[[], None] | None = None,
 ) -> list[HostScan]:
     """Scan a fleet concurrently, results in the order of `urls`.
 
     Each host has its own client, pool and deadline; all share one global
     bound of GLOBAL_MAX requests in flight. A dead host costs its own connect
     timeout (or deadline) only: the others run beside it, so the fleet takes
-    about as long as its slowest host, not the sum.
+    about as long as its slowest host, not the sum. `on_done` is called once
+    per host as it finishes (progress), one call at a time.
     """
     if not urls:
         return []
     gate = _Gate()
     n = len(urls)
+    done_lock = threading.Lock()
 
     def one(u: str) -> HostScan:
-        return scan_host(
+        scan = scan_host(
             u,
             read_timeout=read_timeout,
             connect_timeout=connect_timeout,
             gate=gate,
             n_hosts=n,
         )
+        if on_done is not None:
+            with done_lock:
+                on_done()
+        return scan
 
     if n == 1:
         return [one(urls[0])]
@@ -711,6 +723,9 @@ def _show_one(s: _HostSession, tag: _Tag) -> ModelDef | None:
         digest=tag.digest,
         model_digest=_model_digest(show.modelfile),
         details=details,
+        # server/images.go Capabilities: a projector (or vision.block_count) makes
+        # "vision", which raises num_ctx to at least 2,048 (server/sched.go getRunner)
+        vision="vision" in (show.capabilities or []),
     )
 
 

@@ -55,25 +55,34 @@ def is_log_name(name: str) -> bool:
     return LOG_NAME_RE.match(name) is not None
 
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE | re.ASCII)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# `2026-11-24T10:00Z`, `2026-11-24 10:00`: a time without seconds gets `:00`
+_NO_SECONDS_RE = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d)(?=$|Z|[+-]\d\d)", re.ASCII)
 
 
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """`7d`, `24h`, `90m`, `2w`, or an ISO date/time (`2026-11-24`, `2026-11-24T10:00Z`)."""
+def parse_since(text: str, now: datetime | None = None, where: str = "--since") -> datetime:
+    """`7d`, `24h`, `90m`, `2w`, or an ISO date/time (`2026-11-24`, `2026-11-24T10:00Z`).
+
+    A duration reaching before year 1 (`99999999999d`) is a usage error like any
+    other bad value, not an overflow.
+    """
     from ctxfix.sources.log_events import parse_time
 
     now = now or datetime.now(UTC)
+    bad = CtxfixError(where, f"invalid duration or date {text!r} (e.g. 7d, 24h, 2026-11-24)")
     m = _DURATION_RE.match(text)
     if m:
-        return now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2).lower()])
-    t = parse_time(
-        text.strip() if "T" in text or " " in text.strip() else text.strip() + "T00:00:00"
-    )
+        try:
+            return now - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2).lower()])
+        except OverflowError:
+            raise CtxfixError(where, f"duration {text.strip()!r} is out of range") from None
+    stripped = text.strip()
+    if not ("T" in stripped or " " in stripped):
+        stripped += "T00:00:00"
+    t = parse_time(_NO_SECONDS_RE.sub(r"\1:00", stripped))
     if t is None:
-        raise CtxfixError(
-            "--since", f"invalid duration or date {text!r} (e.g. 7d, 24h, 2026-11-24)"
-        )
+        raise bad
     return t
 
 
@@ -233,24 +242,42 @@ def _open_regular(path: Path) -> BinaryIO:
         raise
 
 
-def read_file(target: LogTarget, parser) -> None:
+def read_file(target: LogTarget, parser) -> str | None:
+    """Feed a file or stdin to `parser`; a note for the user (a tail read) or None."""
     if target.kind == "stdin":
-        scan_stream(sys.stdin.buffer, parser)
-        return
+        stdin = sys.stdin
+        if stdin is None:  # started with stdin closed
+            raise CtxfixError(target.display, "no stdin to read the log from: log not read")
+        if stdin.isatty():  # nothing piped in: reading would wait for the keyboard forever
+            raise CtxfixError(
+                target.display,
+                "stdin is a terminal: log not read (pipe one in: `journalctl -u ollama | "
+                "ctxfix scan --log -`)",
+            )
+        scan_stream(stdin.buffer, parser)
+        return None
     assert target.path is not None
     with _open_regular(target.path) as fh:
         size = os.fstat(fh.fileno()).st_size
         if not target.full and size > FOUND_TAIL:
             fh.seek(size - FOUND_TAIL)
-            # line numbers would be wrong from here on: count from the cut, and say so
-            parser.source = f"{target.display} (last {FOUND_TAIL // 2**20} MiB)"
+            # a line number counted from the cut points at the wrong line (and a
+            # "file (last 256 MiB)" path at no file): events are located by time
+            parser.numbered = False
             scan_stream(fh, parser, skip_partial=True)
-        else:
-            scan_stream(fh, parser)
+            return (
+                f"{size / 2**20:,.0f} MiB: read its last {FOUND_TAIL // 2**20} MiB only "
+                "(events are located by time, not line)"
+            )
+        scan_stream(fh, parser)
+        return None
 
 
 def read_command(target: LogTarget, parser, since: datetime | None) -> str | None:
     """Run journalctl / docker with a deadline; feed its output; a problem text or None."""
+    import contextlib
+    import tempfile
+
     argv = list(target.argv)
     stamp = (since or datetime.now(UTC) - timedelta(days=7)).astimezone(UTC)
     if target.kind == "journal":
@@ -258,30 +285,47 @@ def read_command(target: LogTarget, parser, since: datetime | None) -> str | Non
     else:
         # docker logs / docker compose logs: --since before the container or service
         argv[-1:-1] = ["--since", stamp.strftime("%Y-%m-%dT%H:%M:%SZ")]
-    try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if target.kind == "docker" else subprocess.DEVNULL,
-        )
-    except OSError as exc:
-        return f"cannot run {argv[0]}: {exc.strerror or exc}"
-    timer = threading.Timer(SUBPROCESS_DEADLINE, proc.kill)
-    timer.start()
-    try:
-        assert proc.stdout is not None
-        scan_stream(proc.stdout, parser)  # type: ignore[arg-type]
-        rc = proc.wait()
-    finally:
-        timer.cancel()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    start = parser.ev.lines
+    with contextlib.ExitStack() as stack:
+        # docker replays the container's stderr (where Ollama logs) on its own stderr,
+        # so the two are one stream; journalctl's stderr is only its own complaints,
+        # kept (in a file: a pipe nobody reads could fill and stall it) to explain an
+        # empty read
+        errors = stack.enter_context(tempfile.TemporaryFile()) if target.kind == "journal" else None
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if errors is None else errors,
+            )
+        except OSError as exc:
+            return f"cannot run {argv[0]}: {exc.strerror or exc}"
+        # a line number of `journalctl --since`/`docker logs --since` output points at
+        # nothing anyone can open: events are located by journal cursor or time instead
+        parser.numbered = False
+        timer = threading.Timer(SUBPROCESS_DEADLINE, proc.kill)
+        timer.start()
+        try:
+            assert proc.stdout is not None
+            scan_stream(proc.stdout, parser)  # type: ignore[arg-type]
+            rc = proc.wait()
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        said = ""
+        if errors is not None:
+            errors.seek(0)
+            first = errors.read(2048).decode("utf-8", "replace").strip().splitlines()
+            said = first[0].strip() if first else ""
     if rc < 0:
         return f"stopped after {SUBPROCESS_DEADLINE:g} s; read what it printed until then"
-    if rc != 0 and parser.ev.lines == 0:
-        return f"exited with status {rc}"
+    if rc != 0:  # docker: a daemon or container error arrives as a line of output
+        return f"exited with status {rc}" + (f": {said}" if said else "")
+    if parser.ev.lines == start and said:  # e.g. no permission to read the system journal
+        return f"printed no entries: {said}"
     return None
 
 
@@ -300,26 +344,35 @@ def read_logs(
     and found files are read in full and the platform logs from `default_since`.
     """
     from ctxfix.sources.log_events import LogParser
+    from ctxfix.verify_history import windows
 
-    ev = LogEvidence(since=since)
+    ev = LogEvidence(since=since, probe_spans=windows())
     for t in targets:
         window = since if since is not None else (default_since if t.windowed else None)
         parser = LogParser(t.display, ev, window)
-        lines_before, skipped_before = ev.lines, ev.skipped
+        lines_before, skipped_before, known_before = ev.lines, ev.skipped, ev.ollama_lines
+        failed: Warning_ | None = None
+        problem: str | None = None
         try:
             if t.kind in ("file", "stdin"):
-                read_file(t, parser)
-                problem = None
+                problem = read_file(t, parser)
             else:
                 problem = read_command(t, parser, window or default_since)
         except CtxfixError as exc:
-            warnings.append(Warning_(exc.where, exc.problem))
-            continue
+            failed = Warning_(exc.where, exc.problem)
         except OSError as exc:
-            warnings.append(Warning_(t.display, f"cannot read log: {exc.strerror or exc}"))
+            failed = Warning_(t.display, f"cannot read log: {exc.strerror or exc}")
+        parser.finish()
+        # not read at all (or a command that failed printed only its complaint): the
+        # warning says why; "no evidence found" would claim the log was read
+        unread = failed is not None or bool(problem and ev.lines == lines_before)
+        if t.kind not in ("file", "stdin") and problem and ev.ollama_lines == known_before:
+            unread = True
+        if unread and t.display in ev.sources:
+            ev.sources.remove(t.display)
+        if failed is not None:
+            warnings.append(failed)
             continue
-        finally:
-            parser.finish()
         if problem:
             warnings.append(Warning_(t.display, problem))
         skipped = ev.skipped - skipped_before
@@ -331,6 +384,15 @@ def read_logs(
                     f"(of {ev.lines - lines_before:,} read); skipped",
                 )
             )
+    if ev.own_probes:
+        where = ev.sources[0] if len(ev.sources) == 1 else "server log"
+        warnings.append(
+            Warning_(
+                where,
+                f"{ev.own_probes} cut or refused prompt(s) sent by ctxfix verify not counted "
+                "as evidence",
+            )
+        )
     return ev
 
 

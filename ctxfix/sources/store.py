@@ -45,7 +45,6 @@ import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +212,8 @@ def _go_float(x: float) -> str:
         mant, exp = repr(x).split("e")
         sign = "-" if exp.startswith("-") else "+"
         return f"{mant}e{sign}{int(exp.lstrip('+-'))}"  # Go trims e-07 to e-7
+    from decimal import Decimal  # rare: a float parameter
+
     text = format(Decimal(repr(x)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 

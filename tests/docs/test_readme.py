@@ -4,12 +4,12 @@ Each ```console block of README.md is a sequence of `$ ctxfix ...` commands
 and the output a user sees (stderr lines, then stdout). The block runs in a
 fresh copy of `fixtures/` (as the README's paths name them) with HOME and the
 journal directory in a temporary folder. A block whose commands need a live
-server (`apply` or `rollback` without `--no-server`) runs against the loopback
+server (`apply`, `rollback` or `verify` without `--no-server`) runs against the loopback
 Ollama double serving the demo store, reached through OLLAMA_HOST.
 
 Normalised before comparing, in expected and actual alike: the temporary
 checkout -> `/home/me/ctxfix`, the double's URL -> `http://127.0.0.1:11434`,
-apply ids -> `<ID>`, trailing spaces.
+apply ids -> `<ID>`, verify's elapsed seconds -> `<T>`, trailing spaces.
 
 `CTXFIX_UPDATE_README=1 pytest tests/docs/test_readme.py` rewrites the
 outputs in README.md from real runs; review the diff.
@@ -33,6 +33,7 @@ HOME_SHOWN = "/home/me/ctxfix"
 URL_SHOWN = "http://127.0.0.1:11434"
 _ID = re.compile(r"\b\d{8}T\d{6}-\d{6}-[0-9a-f]{6}\b")
 _BLOCK = re.compile(r"^```console\n(.*?)^```\n", re.S | re.M)
+_ELAPSED = re.compile(r"(prompt tokens), \d+(?:\.\d+)? s$", re.M)  # verify's wall time
 
 
 @dataclass
@@ -50,7 +51,8 @@ class Block:
     @property
     def needs_server(self) -> bool:
         return any(
-            re.search(r"\bctxfix (apply|rollback)\b", s.command) and "--no-server" not in s.command
+            re.search(r"\bctxfix (apply|rollback|verify)\b", s.command)
+            and "--no-server" not in s.command
             for s in self.steps
         )
 
@@ -74,6 +76,7 @@ def normalise(text: str, root: Path, url: str | None, ids: bool = True) -> str:
         text = text.replace(url, URL_SHOWN)
     if ids:
         text = _ID.sub("<ID>", text)
+        text = _ELAPSED.sub(r"\1, <T> s", text)
     return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n") + "\n"
 
 

@@ -107,3 +107,25 @@ def test_timeout_policy() -> None:
     assert needed_timeout_s(262144, 400) == 820  # 655.36 s x 1.25, rounded up
     assert too_short(300, 131072, 400) and not too_short(410, 131072, 400)
     assert window_of(131072, 65536) == 65536 and window_of(None, 4096) == 4096
+
+
+def test_existing_indexes_the_models_once_and_sees_later_ones(monkeypatch) -> None:
+    # issue 15: one scan over every model per question was quadratic (124,000
+    # `canonical` calls for 200 models); the index is built once per world
+    from ctxfix.policy import usage as usage_mod
+
+    w = world([stored(f"m{i}:30b", 4096) for i in range(200)])
+    calls = {"n": 0}
+    real = usage_mod.canonical
+
+    def counting(name: str) -> str:
+        calls["n"] += 1
+        return real(name)
+
+    monkeypatch.setattr(usage_mod, "canonical", counting)
+    for i in range(200):
+        (m,) = usage_mod.existing(w, f"M{i}:30B")
+        assert m.name == f"m{i}:30b"
+    assert calls["n"] <= 200 + 200  # the index once, then one lookup per question
+    w.models.append(world([stored("late:1b", None)]).models[0])
+    assert [m.name for m in usage_mod.existing(w, "late:1b")] == ["late:1b"]

@@ -32,6 +32,17 @@ def test_ctx401_shared_blob_goes_to_the_name_serving_the_logged_context():
     assert f.data["models"] == ["qwen3-coder:30b-v-128k"]
 
 
+def test_ctx401_binding_names_the_other_names_of_an_ambiguous_blob():
+    """Review: with a bound agent, the names sharing the blob were only in `data`."""
+    capped = with_digest(model())  # num_ctx 131072
+    base = with_digest(model(name="qwen3-coder:30b", num_ctx=None, served=4096))
+    text = LOAD_131072.replace("KvSize:131072", "KvSize:8192") + truncation(30, 9000, 8192, 8192)
+    (f,) = run("CTX401", world(text, models=[capped, base]))  # 8192: neither serves it
+    assert f.message.startswith("openclaw -> qwen3-coder:30b-v-128k: 1 prompt cut on ")
+    assert f.message.endswith("at num_ctx 8,192 (same blob: qwen3-coder:30b)")
+    assert f.data["models"] == ["qwen3-coder:30b-v-128k", "qwen3-coder:30b"]
+
+
 def test_ctx401_without_a_load_line_is_an_unattributed_warning():
     (f,) = run("CTX401", world(truncation(30, 146760)))
     assert f.severity == "warning"

@@ -41,6 +41,10 @@ AGENT_MODULES: tuple[str, ...] = (
     "pi",
     "kimi",
     "hermes",
+    "omp",
+    "dsh",
+    "droid",
+    "open_webui",
 )
 
 

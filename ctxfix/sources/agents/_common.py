@@ -99,7 +99,7 @@ def api_for_url(url: str | None, default: str = "openai") -> str:
     names the server root or /api, `default` when there is no URL."""
     if not url:
         return default
-    path = urlsplit(url if "://" in url else f"http://{url}").path.rstrip("/")
+    path = _url_path(url)
     if path.endswith("/v1"):
         return "openai"
     return "native"
@@ -129,9 +129,16 @@ def default(
 
 def is_v1_url(url: str | None) -> bool:
     """True when a base URL ends in /v1 (the OpenAI-compatible API, which ignores num_ctx)."""
-    return isinstance(url, str) and urlsplit(url if "://" in url else f"http://{url}").path.rstrip(
-        "/"
-    ).endswith("/v1")
+    return isinstance(url, str) and _url_path(url).endswith("/v1")
+
+
+def _url_path(url: str) -> str:
+    """The path of a base URL without its trailing slash (the URL itself when it does not
+    parse: `http://[::1:11434/v1` is the user's typo, not ctxfix's crash)."""
+    try:
+        return urlsplit(url if "://" in url else f"http://{url}").path.rstrip("/")
+    except ValueError:
+        return url.split("?", 1)[0].split("#", 1)[0].rstrip("/")
 
 
 def model_refs(

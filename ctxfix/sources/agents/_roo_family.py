@@ -166,6 +166,17 @@ def read(
             )
         return []
     if not detect(fl, doc.data):
+        if isinstance(doc.data, dict) and "providerProfiles" in doc.data:
+            # an export whose profiles are not an object: importExport.ts schema.parse fails
+            # and the whole import is refused, so none of it is in effect
+            where = location(doc, ("providerProfiles", "apiConfigs"))
+            if where.line is None:
+                where = location(doc, ("providerProfiles",))
+            raise CtxfixError(
+                str(where),
+                f"providerProfiles.apiConfigs must be an object of profiles; "
+                f"{fl.title} refuses to import this file",
+            )
         return []
     suppressed = inline_ignores(doc.text)
     configs = doc.data["providerProfiles"]["apiConfigs"]

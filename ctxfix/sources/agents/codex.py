@@ -46,6 +46,18 @@ Format (verified in openai/codex `docs/config.md`,
   `model_context_window` is set. Both files are rewritten on every launch, so
   the binding is marked as written by `ollama launch`, and neither its model
   nor its catalog window is edited: the fix is on the server side.
+- `ollama launch chatgpt` (the Codex desktop app; github:ollama/ollama
+  `cmd/launch/codex_app.go writeCodexAppConfig`, `writeCodexAppModelCatalog`)
+  writes into the user's own `config.toml`: root `model`, `model_provider =
+  "ollama-launch-codex-app"`, `model_catalog_json` naming
+  `ollama-launch-models.json` beside it, and
+  `[model_providers.ollama-launch-codex-app]` on `$OLLAMA_HOST/v1/`
+  (`wire_api = "responses"`); the catalog's `context_window` is again the
+  `/api/tags` native context (128,000 when unknown). A catalog window is marked
+  as written by `ollama launch`; it is rewritten only when launch
+  (re)configures the app, and the file is the user's, so the fix sets
+  `model_context_window`, which Codex prefers and launch leaves alone. The
+  model is pinned: launch puts back the model it saved when they differ.
 
 One binding for the root settings and one per profile whose effective
 provider is Ollama (provider id "ollama" or a base URL on port 11434), and,
@@ -77,6 +89,8 @@ AGENT = "codex"
 FILE_NAMES: tuple[str, ...] = ("config.toml", "ollama-launch.config.toml")
 
 LAUNCH_PROVIDER = "ollama-launch"  # cmd/launch/codex.go codexProfileName
+APP_PROVIDER = "ollama-launch-codex-app"  # cmd/launch/codex_app.go codexAppProfileName
+APP_CATALOG = "ollama-launch-models.json"  # codexAppModelCatalogFilename
 
 BUILTIN_OLLAMA_URL = "http://localhost:11434/v1"
 DEFAULT_IDLE_TIMEOUT_MS = 300_000
@@ -222,12 +236,17 @@ def _binding(doc: Any, profile: str | None, suppressed: frozenset[str]) -> Agent
 
     window = binding_value(doc, window_path, to_int)
     launched = provider_id == LAUNCH_PROVIDER
+    from_app_catalog = False
     if window is None and isinstance(doc.get(("model_catalog_json",)), str):
         window = _catalog_window(doc, model_ref.value)
+        # `ollama launch chatgpt` (codex_app.go) wrote this catalog window, the native one
+        from_app_catalog = provider_id == APP_PROVIDER and window is not None
     pinned = None
     if launched:  # `ollama launch codex` rewrites this file and its catalog on every launch
         pinned = "ollama launch codex rewrites this file on every launch"
         edit_paths = {"model_ref": model_path}
+    elif provider_id == APP_PROVIDER:  # launch rewrites config.toml when its model drifts
+        pinned = "ollama launch chatgpt keeps the model it launched and rewrites it here"
     return AgentBinding(
         agent=AGENT,
         file=str(doc.path),
@@ -244,7 +263,9 @@ def _binding(doc: Any, profile: str | None, suppressed: frozenset[str]) -> Agent
         format="toml",
         suppressed=suppressed,
         pinned=pinned,
-        written_by="ollama launch" if launched and window is not None else None,
+        written_by="ollama launch"
+        if (launched or from_app_catalog) and window is not None
+        else None,
     )
 
 
@@ -259,7 +280,11 @@ def _catalog_window(doc: Any, model: str) -> Sourced[int] | None:
 
     written = Path(str(doc.get(("model_catalog_json",)))).expanduser()
     here = Path(doc.path).parent
-    candidates = [written if written.is_absolute() else here / written, here / "model.json"]
+    candidates = [
+        written if written.is_absolute() else here / written,
+        here / "model.json",
+        here / APP_CATALOG,
+    ]
     path = next((p for p in candidates if p.is_file()), None)
     if path is None:
         return None

@@ -95,7 +95,8 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     for alias, m in doc.data.get("models", {}).items():
         if not isinstance(m, dict) or to_str(m.get("model")) is None:
             continue
-        prov = providers.get(m.get("provider"))
+        pid = m.get("provider")
+        prov = providers.get(pid) if isinstance(pid, str) else None
         url = to_str(prov.get("base_url")) if isinstance(prov, dict) else None
         if not is_ollama_url(url):
             continue

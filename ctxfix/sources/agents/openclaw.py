@@ -22,6 +22,14 @@ model or the request says. Upstream facts used here (openclaw/openclaw
 - Config path: `$OPENCLAW_CONFIG_PATH`, else `$OPENCLAW_STATE_DIR/openclaw.json`,
   else `~/.openclaw/openclaw.json`; legacy `~/.clawdbot/clawdbot.json` (and
   `.moltbot`/`.moldbot`); `$OPENCLAW_HOME` replaces the home directory.
+- `ollama launch openclaw` (github:ollama/ollama `cmd/launch/openclaw.go`,
+  `writeOpenclawConfig`, `openclawModelConfig`) writes `models.providers.ollama`
+  with `apiKey: "ollama-local"` ("needed to register provider"), `api: "ollama"`
+  and `baseUrl` `$OLLAMA_HOST`, and per launched model `{id, name, input, cost,
+  reasoning, contextWindow, maxTokens}` with `contextWindow` from `/api/tags`
+  `details.context_length` (the native context). That `apiKey` value is its
+  mark: a model entry's `contextWindow` under such a provider is reported as
+  written by `ollama launch`. Launch writes it again only when it reconfigures.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ FILE_NAMES: tuple[str, ...] = ("openclaw.json", "clawdbot.json", "moltbot.json",
 
 _STATE_DIRS = (".openclaw", ".clawdbot", ".moldbot", ".moltbot")
 _DEFAULT_HOST = "http://127.0.0.1:11434"
+LAUNCH_API_KEY = "ollama-local"  # cmd/launch/openclaw.go writeOpenclawConfig
 _OPENAI_APIS = ("openai-completions", "openai-responses", "openai-chat")
 
 
@@ -224,6 +233,9 @@ def _binding(
         edit_paths["model_id"] = (*mbase, "id")
         edit_paths["max_tokens"] = max_path or (*mbase, "maxTokens")
 
+    launched = (
+        pid == "ollama" and prov.get("apiKey") == LAUNCH_API_KEY and prov.get("api") == "ollama"
+    )
     return AgentBinding(
         agent=AGENT,
         file=str(doc.path),
@@ -239,6 +251,14 @@ def _binding(
         edit_paths=edit_paths,
         format=doc.fmt,
         suppressed=suppressed,
+        written_by=(
+            "ollama launch"
+            if launched
+            and window_tokens is None
+            and mbase
+            and native_path == (*mbase, "contextWindow")
+            else None
+        ),
     )
 
 
