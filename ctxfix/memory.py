@@ -74,6 +74,7 @@ The compute buffer is modelled in `compute_buffer_bytes`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from ctxfix.errors import CtxfixError
@@ -235,7 +236,25 @@ def _sliding_layers(
 
 
 def _plan(g: Geometry) -> _Plan:
-    """Classify every layer the way llama.cpp's loader does for this architecture."""
+    """Classify every layer the way llama.cpp's loader does for this architecture.
+
+    Memoised: the fit search asks for the same geometry's plan dozens of times
+    per model (one per candidate context), and a plan depends on nothing else.
+    Geometry is frozen and hashable; an unhashable one (never built by ctxfix)
+    is planned afresh.
+    """
+    try:
+        return _plan_cached(g)
+    except TypeError:  # a hand-built Geometry holding a list
+        return _plan_uncached(g)
+
+
+@functools.lru_cache(maxsize=256)
+def _plan_cached(g: Geometry) -> _Plan:
+    return _plan_uncached(g)
+
+
+def _plan_uncached(g: Geometry) -> _Plan:
     arch = (g.arch or "").lower()
     notes: list[str] = []
     hkv = tuple(g.head_count_kv) if g.head_count_kv else ()
