@@ -146,12 +146,18 @@ def _read_agents(
     warnings: list[Warning_],
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
+    home: Path | None = None,
 ) -> list[AgentBinding]:
     """Every binding of every agent config found.
 
     A reader that takes `env` (Goose: `GOOSE_CONTEXT_LIMIT` and friends
     override its config file, crates/goose/src/model.rs) gets the process
     environment, so scan sees what the agent sees.
+
+    Crush merges its files (global, data-dir, project: `crush.drop_overridden`),
+    so a model a later file redefines is judged once, in that file. That needs
+    every Crush file found at once, which a reader (one file per call) does not
+    see: hence this one pass after the reads.
     """
     import inspect
 
@@ -179,6 +185,12 @@ def _read_agents(
                 seen.add(w)
                 warnings.append(w)
         progress.advance()
+    crush_files = [t.path for t in targets.agents if getattr(t.module, "AGENT", None) == "crush"]
+    if crush_files:
+        from ctxfix.sources.agents import crush
+
+        user_files = crush.user_paths(environ or {}, Path.home() if home is None else home)
+        out = crush.drop_overridden(out, crush_files, user_files)
     return out
 
 
@@ -271,7 +283,7 @@ def build_world(
     servers, server_models = _read_servers(targets, settings, warnings, progress)
     defs += server_models
     settings = _with_local_facts(settings, targets, servers, environ, home)
-    bindings = _read_agents(targets, warnings, progress, {} if settings.no_user else environ)
+    bindings = _read_agents(targets, warnings, progress, {} if settings.no_user else environ, home)
     progress.stage("reading server environment")
     env = _read_env(targets, environ, settings, warnings, home)
     progress.stage("resolving contexts")

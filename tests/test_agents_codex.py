@@ -225,3 +225,28 @@ def test_what_ollama_launch_chatgpt_writes_is_marked_and_its_model_pinned():
     assert b.pinned and "chatgpt" in b.pinned  # launch puts its saved model back
     # the user's own file: the window is fixed with model_context_window, which Codex prefers
     assert b.edit_paths["context_window"] == ("model_context_window",)
+
+
+@pytest.mark.parametrize(
+    ("env", "url"),
+    [
+        ({}, "http://localhost:11434/v1"),
+        ({"CODEX_OSS_PORT": "11500"}, "http://localhost:11500/v1"),
+        ({"CODEX_OSS_PORT": "+11500"}, "http://localhost:11500/v1"),  # Rust u16 parse
+        ({"CODEX_OSS_PORT": " 11500"}, "http://localhost:11434/v1"),  # not trimmed
+        ({"CODEX_OSS_PORT": "70000"}, "http://localhost:11434/v1"),
+        (
+            {"CODEX_OSS_BASE_URL": "http://gpu:11434/v1", "CODEX_OSS_PORT": "1"},
+            "http://gpu:11434/v1",
+        ),
+        ({"CODEX_OSS_BASE_URL": "  ", "CODEX_OSS_PORT": "1"}, "http://localhost:1/v1"),
+    ],
+)
+def test_codex_oss_url_follows_create_oss_provider(env: dict, url: str, tmp_path) -> None:
+    """codex-rs/model-provider-info/src/lib.rs create_oss_provider: env moves --oss's server."""
+    from ctxfix.sources.agents import codex
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('oss_provider = "ollama"\nmodel_context_window = 8192\n')
+    (b,) = codex.read(cfg, env=env)
+    assert b.host == url and b.model == "gpt-oss:20b"

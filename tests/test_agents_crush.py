@@ -180,3 +180,125 @@ def test_a_base_url_that_does_not_parse_is_read_not_a_crash(tmp_path):
     )
     (b,) = crush.read(tmp_path / "crushrc", text)
     assert (b.model, b.api, b.context_window.value) == ("qwen3-coder:30b", "openai", 4096)
+
+
+# --------------------------------------------------------------------------- merged files
+
+
+def _crush_json(*models: tuple[str, int], provider: str = "ollama") -> str:
+    entries = ", ".join(f'{{"id": "{m}", "context_window": {cw}}}' for m, cw in models)
+    return (
+        f'{{"providers": {{"{provider}": {{"base_url": "http://localhost:11434/v1/",'
+        f' "models": [{entries}]}}}}}}\n'
+    )
+
+
+def _crushrc(*models: tuple[str, int]) -> str:
+    lines = ["provider add ollama --type ollama --base-url http://localhost:11434/v1/"]
+    lines += [f"model add ollama/{m} --context-window {cw}" for m, cw in models]
+    return "\n".join(lines) + "\n"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _merged(home: Path, *files: Path) -> list[tuple[str, str, int]]:
+    """Each file read on its own, then Crush's merge, as `pipeline._read_agents` does."""
+    bindings = [b for f in files for b in crush.read(f)]
+    kept = crush.drop_overridden(bindings, files, crush.user_paths({}, home))
+    return [(b.model, b.file, b.context_window.value) for b in kept]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.mark.parametrize("name", ["crush.json", ".crush.json", "crushrc", ".crushrc"])
+def test_a_model_a_project_file_redefines_is_judged_in_the_project_file_only(tmp_path, home, name):
+    """jsons.Merge concatenates the `models` lists; coordinator.go takes the last entry."""
+    glob = _write(home / ".config/crush/crush.json", _crush_json(("qwen3:8b", 262144)))
+    text = _crushrc(("qwen3:8b", 32768)) if "rc" in name else _crush_json(("qwen3:8b", 32768))
+    proj = _write(tmp_path / "proj" / name, text)
+    assert _merged(home, glob, proj) == [("qwen3:8b", str(proj), 32768)]
+    # the binding's edits point into the winning file
+    (b,) = crush.drop_overridden(
+        [*crush.read(glob), *crush.read(proj)], [glob, proj], crush.user_paths({}, home)
+    )
+    assert b.file == b.context_window.location.file == b.model_ref.location.file == str(proj)
+    assert b.edit_paths["context_window"] == ("providers", "ollama", "models", 0, "context_window")
+
+
+def test_different_models_in_global_and_project_files_are_both_judged(tmp_path, home):
+    glob = _write(home / ".config/crush/crush.json", _crush_json(("qwen3:8b", 262144)))
+    proj = _write(tmp_path / "proj/crushrc", _crushrc(("devstral:24b", 32768)))
+    assert _merged(home, glob, proj) == [
+        ("qwen3:8b", str(glob), 262144),
+        ("devstral:24b", str(proj), 32768),
+    ]
+
+
+def test_the_same_model_under_another_provider_id_is_not_overridden(tmp_path, home):
+    glob = _write(home / ".config/crush/crush.json", _crush_json(("qwen3:8b", 262144)))
+    proj = _write(tmp_path / "proj/crush.json", _crush_json(("qwen3:8b", 32768), provider="box"))
+    assert len(_merged(home, glob, proj)) == 2
+
+
+def test_user_level_files_merge_in_lookup_order(tmp_path, home):
+    """Global crush.json < global crushrc < data crush.json (lookupConfigs)."""
+    glob = _write(home / ".config/crush/crush.json", _crush_json(("qwen3:8b", 1), ("a:1", 1)))
+    rc = _write(home / ".config/crush/crushrc", _crushrc(("qwen3:8b", 2), ("b:1", 2)))
+    data = _write(home / ".local/share/crush/crush.json", _crush_json(("b:1", 3)))
+    assert _merged(home, glob, rc, data) == [
+        ("a:1", str(glob), 1),
+        ("qwen3:8b", str(rc), 2),
+        ("b:1", str(data), 3),
+    ]
+
+
+def test_project_files_of_one_directory_merge_by_name(tmp_path, home):
+    """.crushrc > crushrc > .crush.json > crush.json in one directory."""
+    d = tmp_path / "proj"
+    plain = _write(d / "crush.json", _crush_json(("qwen3:8b", 1), ("a:1", 1)))
+    dot = _write(d / ".crush.json", _crush_json(("qwen3:8b", 2)))
+    rc = _write(d / ".crushrc", _crushrc(("a:1", 3)))
+    assert sorted(_merged(home, rc, plain, dot)) == [
+        ("a:1", str(rc), 3),
+        ("qwen3:8b", str(dot), 2),
+    ]
+
+
+def test_a_global_model_stays_judged_where_a_scanned_project_keeps_it(tmp_path, home):
+    """Crush in the project that does not redefine it plans with the global window."""
+    glob = _write(home / ".config/crush/crush.json", _crush_json(("qwen3:8b", 262144)))
+    one = _write(tmp_path / "one/crush.json", _crush_json(("qwen3:8b", 32768)))
+    other = _write(tmp_path / "other/.crush.json", '{"options": {"debug": true}}\n')
+    assert _merged(home, glob, one, other) == [
+        ("qwen3:8b", str(glob), 262144),
+        ("qwen3:8b", str(one), 32768),
+    ]
+    # a subdirectory is covered by its ancestor's override (Crush walks up to it)
+    sub = _write(tmp_path / "one/sub/crush.json", '{"options": {"debug": true}}\n')
+    assert _merged(home, glob, one, sub) == [("qwen3:8b", str(one), 32768)]
+    # nested project files: both live, depending on where Crush runs
+    nested = _write(tmp_path / "one/sub/crush.json", _crush_json(("qwen3:8b", 8192)))
+    assert len(_merged(home, one, nested)) == 2
+
+
+def test_read_agents_merges_crush_files(tmp_path, home):
+    """The pass in `pipeline._read_agents`, with the user paths of the given env."""
+    from ctxfix.discover import AgentTarget, Targets
+    from ctxfix.pipeline import _read_agents
+
+    xdg = tmp_path / "xdg"
+    glob = _write(xdg / "crush/crush.json", _crush_json(("qwen3:8b", 262144), ("a:1", 4096)))
+    proj = _write(tmp_path / "proj/crushrc", _crushrc(("qwen3:8b", 32768)))
+    targets = Targets(agents=[AgentTarget(p, crush, explicit=False) for p in (proj, glob)])
+    got = _read_agents(targets, [], environ={"XDG_CONFIG_HOME": str(xdg)}, home=home)
+    assert sorted((b.model, b.file) for b in got) == [
+        ("a:1", str(glob)),
+        ("qwen3:8b", str(proj)),
+    ]

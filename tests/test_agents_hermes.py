@@ -43,6 +43,7 @@ def test_what_ollama_launch_writes_has_no_window_and_the_default_timeout():
     (b,) = hermes.read(LAUNCH)
     assert (b.model, b.host) == ("gpt-oss:20b", "http://127.0.0.1:11434/v1")
     assert b.context_window is None and b.num_ctx is None
+    assert b.window_native  # Hermes probes /api/show and plans with the native context
     assert (b.timeout_s.value, b.timeout_s.source) == (1800.0, "default")
     assert b.edit_paths["timeout"] == ("providers", "ollama-launch", "request_timeout_seconds")
 

@@ -50,8 +50,14 @@ def _refused_url() -> str:
 # --------------------------------------------------------------------------- pooling
 
 
-def test_one_pool_per_host_shared_by_its_lanes(tmp_path: Path) -> None:
-    """40 models over one host: at most lanes + 1 TCP connections, each reused."""
+def test_one_pool_per_host_shared_by_its_lanes(tmp_path: Path, monkeypatch) -> None:
+    """40 models over one host: at most lanes + 1 TCP connections, each reused.
+
+    The lane count is pinned: it follows the measured round trip, which a busy
+    machine inflates, and the claim here is about connections per lane.
+    """
+    lanes = 4
+    monkeypatch.setattr(server, "lanes_for", lambda rtt, n, cap: min(n, lanes))
     store = _store(tmp_path / "models", 40)
     with OllamaDouble(store, latency=0.01) as srv:
         scan = scan_host(srv.url)
@@ -59,7 +65,7 @@ def test_one_pool_per_host_shared_by_its_lanes(tmp_path: Path) -> None:
         requests = len(srv.requests)
     assert len(scan.models) == 40 and scan.warnings == []
     assert requests == 43  # version, tags, ps, 40 x show: nothing per model but /api/show
-    assert conns <= server.PER_HOST_MAX + 1, conns  # lanes + /api/ps, one pool
+    assert conns <= lanes + 1, conns  # lanes + /api/ps, one pool
     assert conns * 3 < requests  # every connection carried several requests
 
 

@@ -143,3 +143,16 @@ def test_verify_probes_are_not_evidence(ollama_store: Path, tmp_path: Path, caps
     doc = json.loads(out)
     assert not [f for f in doc["findings"] if f["code"] == "CTX401"]
     assert "sent by ctxfix verify not counted as evidence" in err
+
+
+def test_summary_table_shows_the_evidence_only_when_a_log_was_read(capsys) -> None:
+    args = ["scan", str(DEMO), "--no-server", "--no-user", "--isolated"]
+    _code, out, _err = run_cli(capsys, *args)
+    assert "server log" not in out
+    _code, out, _err = run_cli(capsys, *args, "--log", str(DEMO / "server.log"))
+    header = next(line for line in out.splitlines() if line.startswith("model "))
+    assert header.rstrip().endswith("server log")
+    row = next(line for line in out.splitlines() if line.startswith("qwen3-coder:30b-v-128k "))
+    assert row.rstrip().endswith("3 cut (largest 146,760)")
+    base = next(line for line in out.splitlines() if line.startswith("qwen3-coder:30b "))
+    assert base.rstrip().endswith(" -")

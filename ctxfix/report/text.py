@@ -107,6 +107,21 @@ def _grouped(findings: list) -> list[tuple[str | None, list]]:
     return [(None, files), *((h, fs) for h, fs in hosts.items())]
 
 
+def _log_cell(m: ResolvedModel, world) -> str:
+    """What the server logs showed for this model: `3 cut (largest 146,760)`, `1 refused`, `-`."""
+    from ctxfix.evidence import REJECTED, TRUNCATE, groups_for_model, merged
+
+    cells = []
+    cut = merged(groups_for_model(world, m, TRUNCATE))
+    if cut is not None and cut.count:
+        largest = cut.largest.values.get("prompt") if cut.largest is not None else None
+        cells.append(f"{cut.count} cut" + (f" (largest {largest:,})" if largest else ""))
+    refused = merged(groups_for_model(world, m, REJECTED))
+    if refused is not None and refused.count:
+        cells.append(f"{refused.count} refused")
+    return ", ".join(cells) or "-"
+
+
 def _evidence_lines(ev) -> list[str]:  # ev: ctxfix.evidence.LogEvidence | None
     """One line per log read: what it showed (`3 prompts cut, 1 load`) or no evidence."""
     if ev is None or not ev.sources:
@@ -167,6 +182,9 @@ def render(result, *, color: bool = False) -> str:
             lines.append(_budget_line(world.settings))
             header.append("memory at native")
             rows = [[*r, _fit(m, world)] for r, m in zip(rows, world.models, strict=True)]
+        if getattr(world, "evidence", None) is not None and world.evidence.sources:
+            header.append("server log")
+            rows = [[*r, _log_cell(m, world)] for r, m in zip(rows, world.models, strict=True)]
         lines.extend(_table(rows, header))
     if world.bindings:
         lines.append("")

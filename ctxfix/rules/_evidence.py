@@ -114,3 +114,38 @@ def log_location(g: EventGroup) -> Location:
         return Location(g.source)
     w = s.where
     return Location(w.file, w.line, 1 if w.line is not None else None, key=w.key)
+
+
+def model_finding(
+    code: str,
+    severity: str,
+    g: EventGroup,
+    models: list[ResolvedModel],
+    text: str,
+    unit: str,
+    **extra: Any,
+) -> Finding:
+    """An evidence finding on the models group `g` is attributed to (CTX402, CTX403).
+
+    The message is `<who>: <text> (<count> <unit>s <span>)`, `<who>` the first
+    model (the others that share its blob in parentheses), else the blob, else
+    "a model"; `extra` goes to the data, between `models` and `advice`.
+    """
+    from ctxfix.evidence import span_text
+
+    names = [m.name for m in models]
+    who = names[0] if names else (f"model blob {g.digest[:19]}..." if g.digest else "a model")
+    if len(names) > 1:
+        who += f" (same blob: {', '.join(names[1:])})"
+    span = span_text(g)
+    s = "s" if g.count != 1 else ""
+    return Finding(
+        code=code,
+        severity=severity,
+        message=f"{who}: {text} ({g.count} {unit}{s}{' ' + span if span else ''})",
+        model=names[0] if names else None,
+        host=models[0].definition.host if models else None,
+        location=log_location(g),
+        data=evidence_data(g, models=names, **extra, advice=ADVICE),
+        subject=models[0].definition.key if models else None,
+    )

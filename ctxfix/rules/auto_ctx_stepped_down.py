@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._evidence import ADVICE, by_models, evidence_data, log_location
+from ctxfix.rules._evidence import by_models, model_finding
 from ctxfix.rules._util import n
 from ctxfix.world import World
 
@@ -45,7 +45,7 @@ SEVERITY = "warning"
 def check(world: World) -> Iterator[Finding]:
     if world.evidence is None:  # no log read: nothing to import or say
         return
-    from ctxfix.evidence import OOM_STEP_DOWN, span_text
+    from ctxfix.evidence import OOM_STEP_DOWN
 
     for models, g in by_models(world, OOM_STEP_DOWN):
         big = g.largest.values if g.largest else {}
@@ -53,30 +53,15 @@ def check(world: World) -> Iterator[Finding]:
             continue
         # the automatic context only applies to models without num_ctx
         auto = [m for m in models if m.relies_on_default] or models
-        names = [m.name for m in auto]
-        who = names[0] if names else (f"model blob {g.digest[:19]}..." if g.digest else "a model")
-        if len(names) > 1:
-            who += f" (same blob: {', '.join(names[1:])})"
-        span = span_text(g)
-        s = "s" if g.count != 1 else ""
-        yield Finding(
-            code=CODE,
-            severity=SEVERITY,
-            message=(
-                f"{who}: the automatic context {n(big['old_num_ctx'])} did not fit in memory: "
-                f"Ollama stepped down to {n(big['new_num_ctx'])} "
-                f"({g.count} time{s}{' ' + span if span else ''})"
-            ),
-            model=names[0] if names else None,
-            host=auto[0].definition.host if auto else None,
-            location=log_location(g),
-            data=evidence_data(
-                g,
-                models=names,
-                old=big["old_num_ctx"],
-                new=big["new_num_ctx"],
-                effective=big.get("effective_num_ctx"),
-                advice=ADVICE,
-            ),
-            subject=auto[0].definition.key if auto else None,
+        yield model_finding(
+            CODE,
+            SEVERITY,
+            g,
+            auto,
+            f"the automatic context {n(big['old_num_ctx'])} did not fit in memory: "
+            f"Ollama stepped down to {n(big['new_num_ctx'])}",
+            "time",
+            old=big["old_num_ctx"],
+            new=big["new_num_ctx"],
+            effective=big.get("effective_num_ctx"),
         )

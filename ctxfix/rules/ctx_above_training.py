@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
-from ctxfix.rules._evidence import ADVICE, by_models, evidence_data, log_location
+from ctxfix.rules._evidence import by_models, model_finding
 from ctxfix.rules._util import n
 from ctxfix.world import World
 
@@ -42,35 +42,20 @@ SEVERITY = "warning"
 def check(world: World) -> Iterator[Finding]:
     if world.evidence is None:  # no log read: nothing to import or say
         return
-    from ctxfix.evidence import CTX_TOO_LARGE, span_text
+    from ctxfix.evidence import CTX_TOO_LARGE
 
     for models, g in by_models(world, CTX_TOO_LARGE):
         big = g.largest.values if g.largest else {}
         if "num_ctx" not in big:
             continue
-        names = [m.name for m in models]
-        who = names[0] if names else (f"model blob {g.digest[:19]}..." if g.digest else "a model")
-        if len(names) > 1:
-            who += f" (same blob: {', '.join(names[1:])})"
-        span = span_text(g)
-        s = "s" if g.count != 1 else ""
-        yield Finding(
-            code=CODE,
-            severity=SEVERITY,
-            message=(
-                f"{who}: num_ctx {n(big['num_ctx'])} requested, above the training context "
-                f"{n(big['n_ctx_train'])}: Ollama served {n(big['n_ctx_train'])} "
-                f"({g.count} load{s}{' ' + span if span else ''})"
-            ),
-            model=names[0] if names else None,
-            host=models[0].definition.host if models else None,
-            location=log_location(g),
-            data=evidence_data(
-                g,
-                models=names,
-                requested=big["num_ctx"],
-                native=big["n_ctx_train"],
-                advice=ADVICE,
-            ),
-            subject=models[0].definition.key if models else None,
+        yield model_finding(
+            CODE,
+            SEVERITY,
+            g,
+            models,
+            f"num_ctx {n(big['num_ctx'])} requested, above the training context "
+            f"{n(big['n_ctx_train'])}: Ollama served {n(big['n_ctx_train'])}",
+            "load",
+            requested=big["num_ctx"],
+            native=big["n_ctx_train"],
         )

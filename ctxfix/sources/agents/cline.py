@@ -45,12 +45,9 @@ at 21cb8d25, Aug 2026):
 from __future__ import annotations
 
 import json
-import os
-import stat
-import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import AgentBinding, KeyPath, Location, ModelRef, Slot, Sourced
@@ -64,9 +61,6 @@ from ctxfix.sources.agents._common import (
     to_int,
     to_str,
 )
-
-if TYPE_CHECKING:
-    import sqlite3
 
 AGENT = "cline"
 FILE_NAMES: tuple[str, ...] = ("globalState.json", "providers.json", "state.vscdb")
@@ -204,13 +198,7 @@ def _providers_bindings(doc: Any) -> list[AgentBinding]:
                 DEFAULT_CONTEXT_WINDOW, "Cline's Ollama default context window", doc, ctx_path
             )
     timeout_path: KeyPath = (*sp, "timeout")
-    timeout = binding_value(doc, timeout_path, to_float)
-    if timeout is None or timeout.value <= 0:
-        timeout = default(
-            DEFAULT_TIMEOUT_MS / 1000, "Cline's Ollama default timeout", doc, timeout_path
-        )
-    else:
-        timeout = Sourced(timeout.value / 1000, timeout.source, timeout.location)
+    timeout = _timeout_s(doc, timeout_path)
     ref_path: KeyPath = (*sp, "model")
     model_ref = binding_value(doc, ref_path, to_str)
     assert model_ref is not None
@@ -245,6 +233,14 @@ def _providers_bindings(doc: Any) -> list[AgentBinding]:
     ]
 
 
+def _timeout_s(doc: Any, path: KeyPath) -> Sourced[float]:
+    """The timeout in milliseconds at `path`, in seconds; Cline's default when unset or <= 0."""
+    timeout = binding_value(doc, path, to_float)
+    if timeout is None or timeout.value <= 0:
+        return default(DEFAULT_TIMEOUT_MS / 1000, "Cline's Ollama default timeout", doc, path)
+    return Sourced(timeout.value / 1000, timeout.source, timeout.location)
+
+
 def _mode_models(state: Mapping[str, Any]) -> dict[str, list[str]]:
     """Model id -> the keys that select it, for every mode whose provider is Ollama."""
     out: dict[str, list[str]] = {}
@@ -275,13 +271,7 @@ def _state_bindings(doc: Any) -> list[AgentBinding]:
             DEFAULT_CONTEXT_WINDOW, "Cline's Ollama default context window", doc, ctx_path
         )
     timeout_path: KeyPath = ("requestTimeoutMs",)
-    timeout = binding_value(doc, timeout_path, to_float)
-    if timeout is None or timeout.value <= 0:
-        timeout = default(
-            DEFAULT_TIMEOUT_MS / 1000, "Cline's Ollama default timeout", doc, timeout_path
-        )
-    else:
-        timeout = Sourced(timeout.value / 1000, timeout.source, timeout.location)
+    timeout = _timeout_s(doc, timeout_path)
     edit_paths: dict[str, KeyPath] = {Slot.TIMEOUT: timeout_path}
     if isinstance(raw, str):
         # Cline calls raw.trim(): only an existing string is rewritten (as a string);
@@ -334,28 +324,19 @@ def read_vscdb(path: Path) -> dict[str, Any] | None:
     """
     import sqlite3  # only when a database is read: every scan imports this module
 
+    from ctxfix import sqlite_read
+
     where = str(path)
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise CtxfixError(where, f"cannot read: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise CtxfixError(where, "not a regular file: not read")
-    if st.st_size > VSCDB_LIMIT:
-        raise CtxfixError(where, f"too large ({st.st_size:,} bytes; the limit is {VSCDB_LIMIT:,})")
-    uri = Path(path).absolute().as_uri()
-    first = f"{uri}?mode=ro"
-    if _wal_without_log(path):
-        # WAL mode and no `-wal` file: no connection has it open and every change is in
-        # the main file. `mode=ro` would create a `-shm` file next to it; immutable does not
-        first = f"{uri}?mode=ro&immutable=1"
+    sqlite_read.check_file(path, VSCDB_LIMIT)
+    # WAL mode and no `-wal` file: opened immutable (`mode=ro` would create a `-shm`)
+    first = sqlite_read.first_uri(path)
     try:
         raw = _query(first)
     except sqlite3.OperationalError as exc:
-        if not _locked(exc):
+        if not sqlite_read.is_locked(exc):
             raise CtxfixError(where, f"not a readable SQLite database: {exc}") from None
         try:
-            raw = _query(f"{uri}?mode=ro&immutable=1")
+            raw = _query(sqlite_read.immutable_uri(path))
         except sqlite3.Error as exc2:
             raise CtxfixError(where, f"locked and not readable: {exc2}") from None
     except sqlite3.Error as exc:
@@ -373,30 +354,15 @@ def read_vscdb(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def _wal_without_log(path: Path) -> bool:
-    """The header says WAL mode (read/write versions 2) and there is no `-wal` file."""
-    try:
-        with open(path, "rb") as f:
-            header = f.read(20)
-    except OSError:
-        return False
-    return header[18:20] == b"\x02\x02" and not os.path.exists(f"{path}-wal")
-
-
-def _locked(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
 def _query(uri: str) -> str | bytes | None:
     import sqlite3
 
-    deadline = time.monotonic() + SQLITE_DEADLINE_S
-    con = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    from ctxfix.sqlite_read import connect
+
+    con = connect(
+        uri, busy_timeout_s=BUSY_TIMEOUT_S, deadline_s=SQLITE_DEADLINE_S, isolation_level=None
+    )
     try:
-        # abort a query that runs past the deadline (a huge or pathological file)
-        con.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-        con.execute("PRAGMA query_only = 1")
         row = con.execute(
             "SELECT length(value) FROM ItemTable WHERE key = ?", (EXTENSION_KEY,)
         ).fetchone()

@@ -131,8 +131,14 @@ def detect(path: Path, data: Any) -> bool:
     return path.parent.name == ".codex" and isinstance(data.get("model"), str)
 
 
-def read(path: Path, text: str | None = None) -> list[AgentBinding]:
-    """Bindings for the root settings and each profile that use an Ollama provider."""
+def read(
+    path: Path, text: str | None = None, env: Mapping[str, str] | None = None
+) -> list[AgentBinding]:
+    """Bindings for the root settings and each profile that use an Ollama provider.
+
+    `env` is the environment `codex --oss` would run in: `$CODEX_OSS_BASE_URL`
+    or `$CODEX_OSS_PORT` move its built-in Ollama provider.
+    """
     from ctxfix.edits.document import load_document
 
     path = Path(path)
@@ -153,14 +159,14 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     root = _binding(doc, None, suppressed)
     if root is not None:
         out.append(root)
-    elif (b := _oss_binding(doc, None, suppressed)) is not None:
+    elif (b := _oss_binding(doc, None, suppressed, env)) is not None:
         oss.append(b)
     for name, prof in (profiles or {}).items():
         if isinstance(prof, dict):
             b = _binding(doc, name, suppressed)
             if b is not None:
                 out.append(b)
-            elif "oss_provider" in prof and (b := _oss_binding(doc, name, suppressed)):
+            elif "oss_provider" in prof and (b := _oss_binding(doc, name, suppressed, env)):
                 oss.append(b)
     # the --oss model is not written in the file: nothing in it refers to it
     return with_refs(out, doc) + oss
@@ -296,7 +302,34 @@ def _catalog_window(doc: Any, model: str) -> Sourced[int] | None:
     return None
 
 
-def _oss_binding(doc: Any, profile: str | None, suppressed: frozenset[str]) -> AgentBinding | None:
+def oss_base_url(env: Mapping[str, str] | None) -> str:
+    """The built-in Ollama provider's URL for `codex --oss`.
+
+    codex-rs/model-provider-info/src/lib.rs `create_oss_provider`:
+    `$CODEX_OSS_BASE_URL` as written if it is not blank, else
+    `http://localhost:$CODEX_OSS_PORT/v1` where the port is the value parsed
+    as Rust's `u16` (digits with an optional `+`, untrimmed, at most 65535),
+    else 11434.
+    """
+    env = env or {}
+    base = env.get("CODEX_OSS_BASE_URL") or ""
+    if base.strip():
+        return base
+    port = env.get("CODEX_OSS_PORT") or ""
+    digits = port[1:] if port.startswith("+") else port
+    if (
+        digits.isascii()
+        and digits.isdigit()
+        and int(digits[-6:]) <= 65535
+        and len(digits.lstrip("0")) <= 5
+    ):
+        return f"http://localhost:{int(digits)}/v1"
+    return BUILTIN_OLLAMA_URL
+
+
+def _oss_binding(
+    doc: Any, profile: str | None, suppressed: frozenset[str], env: Mapping[str, str] | None
+) -> AgentBinding | None:
     """`codex --oss [-p profile]` with `oss_provider = "ollama"`: the built-in provider and
     Codex's default Ollama model, planning with the file's `model_context_window`."""
     oss_path, provider = _pick(doc, profile, "oss_provider")
@@ -327,7 +360,7 @@ def _oss_binding(doc: Any, profile: str | None, suppressed: frozenset[str]) -> A
         model_ref=model_ref,
         model=OSS_DEFAULT_MODEL,
         api="openai",
-        host=BUILTIN_OLLAMA_URL,
+        host=oss_base_url(env),
         context_window=binding_value(doc, window_path, to_int),
         num_ctx=None,
         max_tokens=binding_value(doc, max_path, to_int),

@@ -32,8 +32,8 @@ Format (verified in charmbracelet/crush `internal/config/config.go` and
   Windows `%LOCALAPPDATA%\\crush`; never a crushrc there), then the project's
   files from the git root down to the working directory, and in each directory
   `.crushrc` > `crushrc` > `.crush.json` > `crush.json`. So a project file
-  overrides the global ones. ctxfix reads each file on its own (a model a
-  project file redefines is judged in both files).
+  overrides the global ones. How a model redefined in a later file is merged:
+  see `drop_overridden`.
 - Not read: models Crush discovers itself (`--discover-models`, or an
   `ollama`-type provider with no models): `internal/discover/ollama.go` gives
   them the GGUF `context_length` of `/api/show`, the native window, not the
@@ -45,7 +45,8 @@ port 11434.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,98 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
                 )
             )
     return with_refs(out, doc)
+
+
+# Precedence of the project files in one directory, lowest first (lookupConfigs
+# lists them high-to-low, then reverses the whole list before merging).
+_DIR_RANK = {"crush.json": 0, ".crush.json": 1, "crushrc": 2, ".crushrc": 3}
+
+
+def _model_key(b: AgentBinding) -> tuple[object, str]:
+    """(provider id, model id): what a later Crush file redefines."""
+    return b.edit_paths["model_ref"][1], b.model_ref.value
+
+
+def drop_overridden(
+    bindings: Iterable[AgentBinding],
+    files: Iterable[Path | str],
+    user_files: Sequence[Path],
+) -> list[AgentBinding]:
+    """Drop each Crush binding whose model a later-loaded Crush file redefines.
+
+    How Crush merges (charmbracelet/crush, `internal/config/load.go`
+    `lookupConfigs`, `loadFromConfigPaths`, `loadFromBytes`): each file (a
+    crushrc turned into JSON first) goes through `jsons.Merge`
+    (github.com/qjebbs/go-jsons, `internal/merge/ordered.go`
+    `mergeOrderedField`): objects merge key by key, scalars of later files win,
+    and arrays are concatenated, earlier files' elements first. So
+    `providers.<id>` merges field by field, but its `models` list is the
+    concatenation of every file's list: two entries with the same id, not one
+    entry with merged fields. `internal/agent/coordinator.go`
+    `buildAgentModels` then takes the *last* entry with the selected id
+    (its loop has no `break`) as `CatwalkCfg`, whose `context_window` drives
+    auto-summarize (`internal/agent/agent.go`) and whose `default_max_tokens`
+    the request (`coordinator.go`). The later file's whole entry wins: none of
+    its unset fields come from the earlier entry, so a binding needs no value
+    from another file, and the earlier binding is simply dropped; the later
+    file is the one the user must edit. (`Config.GetModel`, used by the UI,
+    returns the first entry: a display matter, not the window planned with.)
+
+    Which file is "later" is decided only where Crush always loads both:
+    - user-level files (`user_paths`: /etc, global crush.json, global
+      crushrc, data crush.json) in that order;
+    - project files of one directory: crush.json < .crush.json < crushrc <
+      .crushrc;
+    - a user-level binding is dropped when every scanned project directory
+      with a Crush file overrides it, in that directory or an ancestor one
+      (Crush in that directory loads the ancestors' files too); where one
+      project does not, the user-level value is live there and is judged.
+    Not modelled: a file in a subdirectory overriding one in an ancestor
+    project directory (both are live, depending on where Crush runs: both
+    are judged); the git-root bound of the upward walk; `models.large/small`
+    merging field by field across files (each file's selection
+    `max_tokens` applies to its own models only); provider fields inherited
+    from an earlier file (a later file's provider with no `base_url`, or a
+    later `disable: true`); two entries with one id inside a single file.
+    """
+
+    def norm(p: Path | str) -> str:
+        return os.path.realpath(os.path.abspath(os.fspath(Path(p).expanduser())))
+
+    bindings = list(bindings)
+    defined: dict[str, set[tuple[object, str]]] = {}
+    for b in bindings:
+        if b.agent == AGENT:
+            defined.setdefault(norm(b.file), set()).add(_model_key(b))
+    if not defined:
+        return bindings
+    user_rank: dict[str, int] = {}
+    for i, up in enumerate(user_files):
+        user_rank.setdefault(norm(up), i)
+    project = sorted(({norm(f) for f in files} | defined.keys()) - user_rank.keys())
+    project_dirs = {os.path.dirname(f) for f in project}
+
+    def in_or_above(f: str, d: str) -> bool:
+        parent = os.path.dirname(f)
+        return parent == d or d.startswith(parent.rstrip(os.sep) + os.sep)
+
+    def overridden(b: AgentBinding) -> bool:
+        f, key = norm(b.file), _model_key(b)
+        if f in user_rank:
+            rank = user_rank[f]
+            if any(key in ks for g, ks in defined.items() if user_rank.get(g, -1) > rank):
+                return True
+            return bool(project_dirs) and all(
+                any(key in defined.get(g, ()) and in_or_above(g, d) for g in project)
+                for d in project_dirs
+            )
+        rank = _DIR_RANK.get(os.path.basename(f), -1)
+        return any(
+            key in ks
+            and os.path.dirname(g) == os.path.dirname(f)
+            and _DIR_RANK.get(os.path.basename(g), -1) > rank
+            for g, ks in defined.items()
+            if g not in user_rank
+        )
+
+    return [b for b in bindings if b.agent != AGENT or not overridden(b)]

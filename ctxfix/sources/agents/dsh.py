@@ -42,9 +42,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ctxfix.errors import CtxfixError
 from ctxfix.facts import AgentBinding, KeyPath, Sourced
-from ctxfix.names import canonical
+from ctxfix.sources.agents import _pi_family
 from ctxfix.sources.agents._common import (
     binding_value,
     inline_ignores,
@@ -84,23 +83,12 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         return []
     suppressed = inline_ignores(doc.text)
     out: list[AgentBinding] = []
-    for pid, prov in doc.data[ADAPTER]["providers"].items():
-        if not isinstance(prov, dict):
-            continue
-        models = prov.get("models")
-        if models is None:
-            continue
-        if not isinstance(models, list):
-            pos = doc.locate((ADAPTER, "providers", pid, "models"))
-            where = f"{doc.path}:{pos[0]}:{pos[1]}" if pos else str(doc.path)
-            raise CtxfixError(where, "models must be a list of model entries")
+    for pid, prov, models in _pi_family.provider_models(doc, (ADAPTER, "providers")):
         url = to_str(prov.get("baseURL"))
         if pid != "ollama" and not is_ollama_url(url):
             continue
         launched = pid == "ollama" and prov.get("apiKeyEnv") == LAUNCH_API_KEY_ENV
-        for i, m in enumerate(models):
-            if not isinstance(m, dict) or to_str(m.get("id")) is None:
-                continue
+        for i, m in _pi_family.model_entries(models):
             base: KeyPath = (ADAPTER, "providers", pid, "models", i)
             out.append(_binding(doc, base, m, url, launched, suppressed))
     return with_refs(out, doc)
@@ -109,25 +97,17 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
 def _binding(
     doc: Any, base: KeyPath, entry: dict, url: str | None, launched: bool, suppressed: frozenset
 ) -> AgentBinding:
-    model_ref = binding_value(doc, (*base, "id"), to_str)
-    assert model_ref is not None
-    window_path: KeyPath = (*base, "contextWindow")
-    window: Sourced[int] | None = binding_value(doc, window_path, to_int)
-    return AgentBinding(
+    window: Sourced[int] | None = binding_value(doc, (*base, "contextWindow"), to_int)
+    return _pi_family.binding(
+        doc,
+        base,
         agent=AGENT,
-        file=str(doc.path),
-        model_ref=model_ref,
-        model=canonical(model_ref.value),
         api="openai",  # openai-completions on $OLLAMA_HOST/v1: no num_ctx
-        host=url,
-        context_window=window,
-        num_ctx=None,
+        url=url,
+        window=window,
         max_tokens=binding_value(doc, (*base, "maxTokens"), to_int),
-        timeout_s=None,
-        edit_paths={"model_ref": (*base, "id"), "context_window": window_path},
-        format=doc.fmt,
         suppressed=suppressed,
         pinned="ollama launch dsh keeps the model it launched and rewrites this file "
         "when they differ",
-        written_by="ollama launch" if launched and window is not None else None,
+        launched=launched and window is not None,
     )

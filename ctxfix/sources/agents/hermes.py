@@ -26,8 +26,10 @@ github:ollama/ollama `cmd/launch/hermes.go`):
   1800 s).
 - `ollama launch hermes` writes `model.provider/default/base_url/api_key` and
   `providers.ollama-launch` but no `context_length`.
-- Unset `context_length`: Hermes probes the model's maximum from `/api/show`;
-  ctxfix does not model that probe, so the window stays unset (no CTX201).
+- Unset `context_length`: Hermes probes the model's maximum from `/api/show`
+  and plans with it, so the binding plans with the model's native context
+  (`window_native`): the case `ollama launch hermes` writes, and CTX201 when
+  Ollama serves less.
 
 A binding for `model.default` when `model.base_url` is on port 11434.
 """
@@ -144,6 +146,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         },
         format=doc.fmt,
         suppressed=inline_ignores(doc.text),
+        window_native=window is None,
     )
     return with_refs([binding], doc)
 

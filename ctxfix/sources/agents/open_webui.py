@@ -49,10 +49,7 @@ fixed.
 from __future__ import annotations
 
 import json
-import os
 import re
-import stat
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -133,15 +130,10 @@ def _query_all(path: Path) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
     """(model rows, {config key: parsed value}) read in one read-only snapshot."""
     import sqlite3
 
+    from ctxfix import sqlite_read
+
     where = str(path)
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise CtxfixError(where, f"cannot read: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise CtxfixError(where, "not a regular file: not read")
-    if st.st_size > DB_LIMIT:
-        raise CtxfixError(where, f"too large ({st.st_size:,} bytes; the limit is {DB_LIMIT:,})")
+    sqlite_read.check_file(path, DB_LIMIT)
     try:
         with open(path, "rb") as f:
             header = f.read(20)
@@ -149,15 +141,12 @@ def _query_all(path: Path) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
         raise CtxfixError(where, f"cannot read: {exc.strerror or exc}") from None
     if not is_sqlite(header):
         raise CtxfixError(where, "not a SQLite database (an encrypted one is not read)")
-    uri = Path(path).absolute().as_uri()
-    wal_closed = header[18:20] == b"\x02\x02" and not os.path.exists(f"{path}-wal")
     # a WAL file without its -wal: nobody has it open; `mode=ro` would create a -shm
-    first = f"{uri}?mode=ro&immutable=1" if wal_closed else f"{uri}?mode=ro"
+    first = sqlite_read.first_uri(path, header)
     try:
         return _snapshot(first)
     except sqlite3.OperationalError as exc:
-        text = str(exc).lower()
-        if "locked" in text or "busy" in text:
+        if sqlite_read.is_locked(exc):
             raise CtxfixError(where, f"locked by another process, not read ({exc})") from None
         raise CtxfixError(where, f"not a readable SQLite database: {exc}") from None
     except sqlite3.Error as exc:
@@ -175,13 +164,10 @@ def _columns(con: Any, table: str) -> set[str]:
 
 
 def _snapshot(uri: str) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
-    import sqlite3
+    from ctxfix.sqlite_read import connect
 
-    deadline = time.monotonic() + DEADLINE_S
-    con = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    con = connect(uri, busy_timeout_s=BUSY_TIMEOUT_S, deadline_s=DEADLINE_S, isolation_level=None)
     try:
-        con.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-        con.execute("PRAGMA query_only = 1")
         con.execute("BEGIN")  # one snapshot for every query below
         cols = _columns(con, "model")
         if not {"id", "base_model_id", "params"} <= cols:

@@ -36,16 +36,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ctxfix.errors import CtxfixError
-from ctxfix.facts import AgentBinding, KeyPath, Sourced
-from ctxfix.names import canonical
+from ctxfix.facts import AgentBinding
+from ctxfix.sources.agents import _pi_family
 from ctxfix.sources.agents._common import (
-    binding_value,
-    default,
     inline_ignores,
-    is_ollama_url,
-    to_int,
-    to_str,
     with_refs,
 )
 
@@ -83,58 +77,14 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     doc = load_document(path, text, "json")
     if not detect(path, doc.data):
         return []
-    suppressed = inline_ignores(doc.text)
-    out: list[AgentBinding] = []
-    for pid, prov in doc.data["providers"].items():
-        if not isinstance(prov, dict):
-            continue
-        models = prov.get("models")
-        if models is None:
-            continue
-        if not isinstance(models, list):
-            pos = doc.locate(("providers", pid, "models"))
-            where = f"{doc.path}:{pos[0]}:{pos[1]}" if pos else str(doc.path)
-            raise CtxfixError(where, "models must be a list of model entries")
-        for i, m in enumerate(models):
-            if not isinstance(m, dict) or to_str(m.get("id")) is None:
-                continue
-            url = to_str(m.get("baseUrl")) or to_str(prov.get("baseUrl"))
-            if pid != "ollama" and not is_ollama_url(url):
-                continue
-            api = to_str(m.get("api")) or to_str(prov.get("api")) or ""
-            out.append(_binding(doc, ("providers", pid, "models", i), m, url, api, suppressed))
-    return with_refs(out, doc)
-
-
-def _binding(
-    doc: Any, base: KeyPath, entry: dict, url: str | None, api: str, suppressed: frozenset[str]
-) -> AgentBinding:
-    model_ref = binding_value(doc, (*base, "id"), to_str)
-    assert model_ref is not None
-    window_path: KeyPath = (*base, "contextWindow")
-    max_path: KeyPath = (*base, "maxTokens")
-    window: Sourced[int] | None = binding_value(doc, window_path, to_int)
-    if window is None:
-        window = default(DEFAULT_WINDOW, "Pi's default contextWindow", doc, window_path)
-    max_tokens: Sourced[int] | None = binding_value(doc, max_path, to_int)
-    if max_tokens is None:
-        max_tokens = default(DEFAULT_MAX_TOKENS, "Pi's default maxTokens", doc, max_path)
-    launched = entry.get(LAUNCH_MARKER) is True
-    return AgentBinding(
+    out = _pi_family.pi_layout_bindings(
+        doc,
+        inline_ignores(doc.text),
         agent=AGENT,
-        file=str(doc.path),
-        model_ref=model_ref,
-        model=canonical(model_ref.value),
-        # every Pi API is a compatibility API to Ollama: none carries num_ctx
-        api="anthropic" if api == "anthropic-messages" else "openai",
-        host=url,
-        context_window=window,
-        num_ctx=None,
-        max_tokens=max_tokens,
-        timeout_s=None,
-        edit_paths={"model_ref": (*base, "id"), "context_window": window_path},
-        format=doc.fmt,
-        suppressed=suppressed,
+        title="Pi",
+        window=DEFAULT_WINDOW,
+        max_tokens=DEFAULT_MAX_TOKENS,
         pinned="Pi's settings.json defaultModel and `pi --model` name this id too",
-        written_by="ollama launch" if launched and "contextWindow" in entry else None,
+        launched=lambda pid, prov, entry: entry.get(LAUNCH_MARKER) is True,
     )
+    return with_refs(out, doc)
