@@ -73,7 +73,7 @@ class EventGroup:
     largest: Sample | None = None
     samples: list[Sample] = field(default_factory=list)
 
-    def add(self, sample: Sample, size: int) -> None:
+    def add(self, sample: Sample) -> None:
         self.count += 1
         t = sample.time
         if t is not None:
@@ -81,7 +81,7 @@ class EventGroup:
                 self.first = t
             if self.last is None or t > self.last:
                 self.last = t
-        if self.largest is None or size > _size(self.kind, self.largest):
+        if self.largest is None or _size(self.kind, sample) > _size(self.kind, self.largest):
             self.largest = sample
         if len(self.samples) < MAX_SAMPLES:
             self.samples.append(sample)
@@ -110,10 +110,6 @@ def _size(kind: str, s: Sample) -> int:
     if kind == OOM_STEP_DOWN:
         return v.get("old_num_ctx", 0)
     return v.get("prompt", 0)
-
-
-def event_size(kind: str, values: dict[str, int]) -> int:
-    return _size(kind, Sample(Location(""), None, values))
 
 
 @dataclass
@@ -167,7 +163,7 @@ def models_for(group: EventGroup, world: World) -> list[ResolvedModel]:
 
 def groups_for_model(world: World, m: ResolvedModel, kind: str) -> list[EventGroup]:
     """Groups of `kind` attributed to model `m` (by digest and context; see models_for)."""
-    ev = getattr(world, "evidence", None)
+    ev = world.evidence
     if ev is None:
         return []
     out = []

@@ -82,13 +82,18 @@ def sha256_file(path: Path) -> str:
     return sha256_bytes(path.read_bytes())
 
 
-def default_journal_dir() -> Path:
+def state_dir() -> Path:
+    """ctxfix's own state (journals, verify runs): `$CTXFIX_STATE_DIR`, else the user state dir."""
     env = os.environ.get("CTXFIX_STATE_DIR")
     if env:
-        return Path(env) / "journal"
+        return Path(env)
     import platformdirs
 
-    return Path(platformdirs.user_state_dir("ctxfix")) / "journal"
+    return Path(platformdirs.user_state_dir("ctxfix"))
+
+
+def default_journal_dir() -> Path:
+    return state_dir() / "journal"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -509,17 +514,13 @@ def validate_journal(data: Any, path: Path) -> None:
             raise CtxfixError(str(path), f"journal tampered with: {f['path']!r} is not absolute")
 
 
-def _is_database(data: bytes) -> bool:
-    from ctxfix.sqlite_edit import is_sqlite
+def _check_database_not_in_use(path: Path, data: bytes) -> None:
+    """A SQLite file (`data` its bytes; Open WebUI's webui.db) is replaced only while
+    no process has it open; any other file passes."""
+    from ctxfix.sqlite_edit import check_not_in_use, is_sqlite
 
-    return is_sqlite(data)
-
-
-def _check_not_in_use(path: Path) -> None:
-    """A SQLite file (Open WebUI's webui.db) is replaced only while no process has it open."""
-    from ctxfix.sqlite_edit import check_not_in_use
-
-    check_not_in_use(path)
+    if is_sqlite(data):
+        check_not_in_use(path)
 
 
 class NothingWritten(CtxfixError):
@@ -587,8 +588,7 @@ def write_files(
                     raise CtxfixError(str(ch.path), "appeared while applying; not overwritten")
             elif target.read_bytes() != ch.before:
                 raise CtxfixError(str(ch.path), "changed while applying; not overwritten")
-            if _is_database(ch.before):  # never replace a database another process has open
-                _check_not_in_use(target)
+            _check_database_not_in_use(target, ch.before)  # never one another process has open
             replace(tmp, target)
             done.append(i)
             journal.files[i]["written"] = True
@@ -758,8 +758,9 @@ def _rollback(
         if current != f["sha256_after"] and not force:
             report.refused.append(f"{target}: changed since the apply (use --force to overwrite)")
             continue
-        if _is_database(original):  # never replace a database another process has open:
-            _check_not_in_use(real)  # nothing is restored yet, and --force does not override
+        # never a database another process has open: nothing is restored yet,
+        # and --force does not override
+        _check_database_not_in_use(real, original)
         plan.append((target, original, f["mode"]))
     if report.refused and not force:
         return report

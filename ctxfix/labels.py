@@ -38,6 +38,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ctxfix.names import MAX_PART
+
 CONVENTIONS = ("k1000", "k1024")
 DEFAULT_CONVENTION = "k1000"
 
@@ -214,9 +216,6 @@ def relabel(name: str, ctx: int, convention: str = DEFAULT_CONVENTION) -> str:
     return _fit_part(name + "-", new, "")
 
 
-_MAX_PART = 80  # bytes in a model or tag part (types/model/name.go isValidLen)
-
-
 def _fit_part(before: str, label: str, after: str) -> str:
     """`before + label + after`, with the part that holds the label cut to 80 bytes.
 
@@ -231,10 +230,10 @@ def _fit_part(before: str, label: str, after: str) -> str:
     tail, rest = (after, "") if end < 0 else (after[:end], after[end:])
     sep = head[-1:] if head[-1:] in ("-", "_") else ""
     head = head[: len(head) - len(sep)]
-    room = _MAX_PART - len(label) - len(tail.encode())
+    room = MAX_PART - len(label) - len(tail.encode())
     if len(head.encode()) + len(sep) <= room:
         return prefix + head + sep + label + tail + rest
     head = head.encode()[: max(0, room - len(sep))].decode("ascii", "ignore").rstrip("-_.")
     if not head:
         sep = ""
-    return prefix + head + sep + label + tail[: max(0, _MAX_PART - len(label) - len(head))] + rest
+    return prefix + head + sep + label + tail[: max(0, MAX_PART - len(label) - len(head))] + rest

@@ -36,8 +36,8 @@ DEFAULT_SCHEME = "https"
 MISSING_PART = "!MISSING!"
 """name.go `MissingPart`: a part promised by a separator but empty."""
 
-MAX_PART = 80
-MAX_HOST = 350
+MAX_PART = 80  # name.go `isValidLen`: bytes in a part (also labels.relabel's cut)
+MAX_HOST = 350  # name.go `isValidLen`: bytes in the host part
 
 # Provider prefixes agents put before an Ollama model name.
 _PROVIDER_PREFIXES = ("ollama_chat/", "ollama/")

@@ -23,6 +23,10 @@ Checked against upstream ollama/ollama:
   above 4,096 -> 4,096). `/api/ps` is the truth once the model is loaded.
 - `server/sched.go getRunner` raises num_ctx below 4 to 4, and for a vision
   model below 2,048 to 2,048 (v0.11.5+), before the load clamps it.
+- From 0.9.3 the load clamps num_ctx to the model's trained context
+  (`llm/server.go` `NewLlamaServer`: "requested context size too large for
+  model", `opts.NumCtx = int(trainCtx)`; github:ollama/ollama PR #11175
+  "avoid context overflow", merged 2025-06-23).
 - `OLLAMA_GPU_OVERHEAD` is subtracted per GPU before the tier is picked
   (`totalVRAM += gpu.TotalMemory - envconfig.GpuOverhead()`).
 - `OLLAMA_CONTEXT_LENGTH` (0.5.13+) replaces that default; it is applied

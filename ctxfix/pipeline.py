@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 
 from ctxfix.discover import Targets, discover
 from ctxfix.errors import CtxfixError, Warning_
@@ -154,10 +155,11 @@ def _read_agents(
     override its config file, crates/goose/src/model.rs) gets the process
     environment, so scan sees what the agent sees.
 
-    Crush merges its files (global, data-dir, project: `crush.drop_overridden`),
-    so a model a later file redefines is judged once, in that file. That needs
-    every Crush file found at once, which a reader (one file per call) does not
-    see: hence this one pass after the reads.
+    An agent that merges its files (Crush: global, data-dir, project,
+    `crush.drop_overridden`) judges a model a later file redefines once, in
+    that file. That needs every file of that agent found at once, which a
+    reader (one file per call) does not see: hence its `merge` hook, one pass
+    after the reads.
     """
     import inspect
 
@@ -185,12 +187,12 @@ def _read_agents(
                 seen.add(w)
                 warnings.append(w)
         progress.advance()
-    crush_files = [t.path for t in targets.agents if getattr(t.module, "AGENT", None) == "crush"]
-    if crush_files:
-        from ctxfix.sources.agents import crush
-
-        user_files = crush.user_paths(environ or {}, Path.home() if home is None else home)
-        out = crush.drop_overridden(out, crush_files, user_files)
+    files_of: dict[ModuleType, list[Path]] = {}
+    for t in targets.agents:
+        if hasattr(t.module, "merge"):
+            files_of.setdefault(t.module, []).append(t.path)
+    for mod, files in files_of.items():
+        out = mod.merge(out, files, environ or {}, Path.home() if home is None else home)
     return out
 
 
@@ -297,9 +299,6 @@ def build_world(
     return world, targets
 
 
-_UNIT_DIRS = ("/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
-
-
 def _read_logs(
     targets: Targets,
     settings: Settings,
@@ -316,16 +315,18 @@ def _read_logs(
     """
     if settings.no_log or not settings.scan_files:
         return None
+    from ctxfix.sources.environment import UNIT, UNIT_DIRS
+
     user_level = not settings.no_user
     maybe_user = user_level and (
         (home / ".ollama" / "logs").is_dir()
         or bool(environ.get("LOCALAPPDATA") and Path(environ["LOCALAPPDATA"], "Ollama").is_dir())
-        or any(Path(d, "ollama.service").exists() for d in _UNIT_DIRS)
+        or any(Path("/", d, UNIT).exists() for d in UNIT_DIRS)
         or bool(targets.compose_files)
     )
     if not (settings.logs or targets.logs or maybe_user):
         return None
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     from ctxfix.sources import server_log
 
@@ -340,7 +341,7 @@ def _read_logs(
     if not log_targets:
         return None
     since = server_log.parse_since(settings.since) if settings.since else None
-    default_since = datetime.now(UTC) - timedelta(days=7)
+    default_since = datetime.now(UTC) - server_log.DEFAULT_WINDOW
     return server_log.read_logs(log_targets, since, default_since, warnings)
 
 

@@ -233,7 +233,14 @@ class Resolver:
         return names
 
     # ---- native ------------------------------------------------------
-    def native(self, chain: list[ModelDef], geo: Geometry | None, geo_src: str | None):
+    def native(
+        self,
+        chain: list[ModelDef],
+        geo: Geometry | None,
+        geo_src: str | None,
+        names: list[str],
+    ):
+        """`names` is `_catalog_name(chain)`, computed once per model by the caller."""
         if geo is not None and geo.context_length:
             where = next((d for d in chain if d.geometry is geo), chain[0])
             return Sourced(
@@ -244,13 +251,13 @@ class Resolver:
             )
         from ctxfix import catalog
 
-        for name in self._catalog_name(chain):
+        for name in names:
             entry = catalog.lookup(name)
             if entry is not None and entry.geometry.context_length:
                 return Sourced(
                     entry.geometry.context_length, "catalog", note=f"ctxfix catalog: {name}"
                 )
-        for name in [*self._catalog_name(chain), chain[0].name]:
+        for name in [*names, chain[0].name]:
             ov = self.settings.native_overrides.get(canonical(name))
             if ov is None:
                 ov = self.settings.native_overrides.get(name)
@@ -258,34 +265,44 @@ class Resolver:
                 return Sourced(ov, "settings", note=f"native override for {name}")
         return None
 
-    def _catalog_weights(self, chain: list[ModelDef]) -> int | None:
+    @staticmethod
+    def _catalog_weights(names: list[str]) -> int | None:
         from ctxfix import catalog
 
-        for name in self._catalog_name(chain):
+        for name in names:
             entry = catalog.lookup(name)
             if entry is not None and entry.weights_bytes:
                 return entry.weights_bytes
         return None
 
-    def catalog_geometry(self, chain: list[ModelDef]) -> Geometry | None:
+    @staticmethod
+    def catalog_geometry(names: list[str]) -> Geometry | None:
         from ctxfix import catalog
 
-        for name in self._catalog_name(chain):
+        for name in names:
             entry = catalog.lookup(name)
             if entry is not None:
                 return entry.geometry
         return None
 
     # ---- served ------------------------------------------------------
-    def served(self, d: ModelDef, chain: list[ModelDef], native: Sourced[int] | None):
+    def served(
+        self,
+        d: ModelDef,
+        chain: list[ModelDef],
+        native: Sourced[int] | None,
+        version: str | None,
+        vram: int | None,
+    ):
+        """The served context; (version, vram) is `version_for(d)`, computed once by the caller."""
         from ctxfix.ollama_defaults import (
             clamps_to_native,
             default_num_ctx,
             floor_num_ctx,
             supports_context_env,
         )
+        from ctxfix.policy.envconfig import uint
 
-        version, vram = self.version_for(d)
         reasons: list[str] = []
         num = next((x.num_ctx for x in chain if x.num_ctx is not None), None)
         relies = False
@@ -299,13 +316,10 @@ class Resolver:
             relies = True
             # the environment found here (shell, systemd, compose) describes this
             # machine's server: it does not set a remote host's default
-            env = self.env.get("OLLAMA_CONTEXT_LENGTH")
-            if d.host and not is_local(d.host):
-                env = None
+            remote = bool(d.host) and not is_local(d.host)
+            env = None if remote else self.env.get("OLLAMA_CONTEXT_LENGTH")
             env_val = None
             if env is not None:
-                from ctxfix.policy.envconfig import uint
-
                 # 0: not set (the default applies); a refused value is warned in check_env
                 env_val = uint(env.value, 0)[0]
             if env is not None and env_val and supports_context_env(version):
@@ -314,13 +328,7 @@ class Resolver:
                 )
                 reasons.append(f"no num_ctx; OLLAMA_CONTEXT_LENGTH={env.value} ({env.location})")
             else:
-                from ctxfix.policy.envconfig import uint
-
-                ov = (
-                    self.env.get("OLLAMA_GPU_OVERHEAD")
-                    if not (d.host and not is_local(d.host))
-                    else None
-                )
+                ov = None if remote else self.env.get("OLLAMA_GPU_OVERHEAD")
                 overhead = uint(ov.value, 0)[0] if ov else 0
                 served = default_num_ctx(
                     version,
@@ -353,10 +361,12 @@ class Resolver:
 
         chain = self._chain(d)
         geo, geo_src = self._geometry(chain)
-        native = self.native(chain, geo, geo_src)
+        names = self._catalog_name(chain)
+        native = self.native(chain, geo, geo_src, names)
         if geo is None:
-            geo = self.catalog_geometry(chain)
-        served, reasons, relies = self.served(d, chain, native)
+            geo = self.catalog_geometry(names)
+        version, vram = self.version_for(d)
+        served, reasons, relies = self.served(d, chain, native, version, vram)
         label_name = _label_source_name(d)
         label = labels.find_label(label_name) if label_name else None
         label_ctx = None
@@ -381,8 +391,8 @@ class Resolver:
             chain=reasons,
             relies_on_default=relies,
             weights_bytes=next((x.weights_bytes for x in chain if x.weights_bytes), None)
-            or self._catalog_weights(chain),
-            server_version=self.version_for(d)[0],
+            or self._catalog_weights(names),
+            server_version=version,
         )
 
     def resolve_binding(self, b: AgentBinding, models: list[ResolvedModel]) -> ResolvedBinding:

@@ -32,9 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -144,7 +142,9 @@ def render(path: Path, before: bytes, edits: Sequence[Any]) -> bytes:
     holds password hashes), in one transaction; the original is not touched.
     Raises CtxfixError naming the file: in use, a row gone, a value unchanged.
     """
+    import shutil  # only when writing: every scan imports this module (open_webui)
     import sqlite3
+    import tempfile
 
     check_not_in_use(path)
     if not is_sqlite(before):

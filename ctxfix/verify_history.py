@@ -30,12 +30,9 @@ MAX_BYTES = 1024 * 1024
 
 
 def history_path() -> Path:
-    env = os.environ.get("CTXFIX_STATE_DIR")
-    if env:
-        return Path(env) / "verify-probes.jsonl"
-    import platformdirs
+    from ctxfix.journal import state_dir
 
-    return Path(platformdirs.user_state_dir("ctxfix")) / "verify-probes.jsonl"
+    return state_dir() / "verify-probes.jsonl"
 
 
 def record(model: str, host: str, start: datetime, end: datetime) -> None:

@@ -364,12 +364,12 @@ def start_listing(root: Path) -> GitListing | None:
     tracked files plus untracked ones `.gitignore` does not exclude, only
     below `root`, relative to it. No process is started outside a work tree.
     """
-    import subprocess
-
     root_s = os.fspath(root)
     top = _work_tree_top(root_s)
     if top is None:
         return None
+    import subprocess  # only in a work tree: the demo and plain dirs never pay for it
+
     prefix = os.path.relpath(os.path.realpath(root_s), top)
     if prefix != "." and ".git" in prefix.split(os.sep):
         return None  # inside the repository's own metadata

@@ -400,6 +400,8 @@ def read_model_info(path: Path, verbose: bool) -> tuple[dict[str, Any], list[dic
 
 # --------------------------------------------------------------------------- prompt limits
 
+# Restated from upstream on purpose, not imported from ctxfix.policy.truncation:
+# the double is the oracle the product's reading of these rules is tested against.
 # github:ollama/ollama llm/llama_server.go (v0.33.0-rc2) completionPromptForRequest
 PROMPT_TOO_LONG = (
     "the prompt is longer than the context length currently available to the model; "

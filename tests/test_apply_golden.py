@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from ollama_fixtures import LLAMA31_8B, QWEN3_CODER_30B, QWEN25_CODER_32B, add_model
 from ollama_server import OllamaDouble
+from sqlite_fixtures import build_databases, dump
 from test_apply_demo import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +69,7 @@ def test_apply_matches_golden_and_rolls_back(
 ) -> None:
     work = tmp_path / agent
     shutil.copytree(CONFIGS / agent, work)
+    build_databases(work)
     store = tmp_path / "models"
     shutil.copytree(store_template, store)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -80,8 +82,13 @@ def test_apply_matches_golden_and_rolls_back(
         code, out, err = run_cli(capsys, "apply", "--yes", *opts)
         assert code == 0, out + err
         after = _files(work)
-        changed = {k: v for k, v in after.items() if v != original[k]}
         assert set(after) == set(original)  # no file created or removed
+        # a database is compared as its SQL dump, kept in the golden dir as `<name>.sql`
+        changed = {
+            (k + ".sql" if k.endswith(".db") else k): (dump(v) if k.endswith(".db") else v)
+            for k, v in after.items()
+            if v != original[k]
+        }
         golden_dir = GOLDEN / agent
         if UPDATE:
             shutil.rmtree(golden_dir, ignore_errors=True)

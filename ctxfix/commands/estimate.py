@@ -52,7 +52,7 @@ def _read_gguf(path: Path) -> Target:
     return Target(str(path), g, path.stat().st_size, "gguf", None, native, local=True)
 
 
-def _store_blob(location_file: str, digest: str | None) -> Path | None:
+def store_blob(location_file: str, digest: str | None) -> Path | None:
     """The GGUF blob of a store model: walk up from its manifest to the store's blobs/."""
     if not digest:
         return None
@@ -64,7 +64,7 @@ def _store_blob(location_file: str, digest: str | None) -> Path | None:
     return None
 
 
-def _with_tensors(g: Geometry, blob: Path | None) -> Geometry:
+def with_tensors(g: Geometry, blob: Path | None) -> Geometry:
     """Tensor infos are needed for MoE active weights; stores read headers without them."""
     if g.tensors or not g.expert_count or blob is None:
         return g
@@ -91,7 +91,7 @@ def find_in_pipeline(name: str, settings: Settings) -> Target | None:
     if g is None or not weights:
         raise CtxfixError(d.location.file, f"{m.name}: no GGUF metadata or size to estimate from")
     if d.origin == "store":
-        g = _with_tensors(g, _store_blob(d.location.file, d.model_digest))
+        g = with_tensors(g, store_blob(d.location.file, d.model_digest))
     local = d.origin in ("store", "gguf") or bool(d.host and is_local(d.host))
     return Target(
         m.name, g, weights, d.origin, m.served_ctx, m.native_ctx, local, d.host, world.env
@@ -125,7 +125,7 @@ def resolve_target(model: str, settings: Settings) -> Target:
     return found
 
 
-def _memory_config(target: Target, settings: Settings, flash_attention: bool | None):
+def memory_config(target: Target, settings: Settings, flash_attention: bool | None):
     """The one reading of parallel / KV cache type / flash attention (`policy.fit`).
 
     The same inputs as scan: flags and settings, then the server environment
@@ -180,7 +180,7 @@ def _gib(n: float) -> str:
     return f"{n / GIB:.1f}"
 
 
-def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+def text_table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
 
     def line(cells: list[str]) -> str:
@@ -250,7 +250,7 @@ def estimate(
     settings = build_settings((), opts)
     target = resolve_target(model, settings)
     g = target.geometry
-    config = _memory_config(target, settings, flash_attention)
+    config = memory_config(target, settings, flash_attention)
     parallel, flash_attention = config.parallel, config.flash_attention
     budget = _budget(target, settings)
     native = target.native_ctx.value if target.native_ctx else g.context_length
@@ -377,7 +377,7 @@ def estimate(
         if prefill_tps:
             cells.append(_duration(r["ctx"] / prefill_tps))
         table.append(cells)
-    out.extend(_table(headers, table, right={0, 1, 2, 3, 4}))
+    out.extend(text_table(headers, table, right={0, 1, 2, 3, 4}))
     if budget and native:
         if fit == native:
             out.append(f"native {native:,} fits {_gib(budget.value)} GiB")
@@ -408,7 +408,7 @@ def estimate(
                 ]
             )
         out.extend(
-            _table(
+            text_table(
                 ["machine", "memory GiB", "GB/s", "fits", "headroom GiB", "decode tok/s <="],
                 table,
                 right={1, 2, 4, 5},

@@ -48,15 +48,11 @@ from ctxfix import verify_history
 from ctxfix.commands._options import build_settings, discovery_options
 from ctxfix.errors import CtxfixError
 from ctxfix.settings import Settings
+from ctxfix.sources.log_events import REJECT_TEXTS  # the HTTP 400 of a too-long prompt
 from ctxfix.verify_probe import Limits, ProbeResult, Refused, Reply, TimedOut, run_probe
 
 DEFAULT_TIME_LIMIT_S = 120.0
 DEFAULT_MAX_TOKENS = 1_000_000
-
-# The messages a context overflow comes back with (HTTP 400), github:ollama/ollama:
-# llm/llama_server.go completionPromptForRequest (>= 0.30, context shift off) and
-# runner/ollamarunner/runner.go errorInputTooLong (0.12.6+, truncate: false).
-_TOO_LONG = ("longer than the context length", "exceeds the context length")
 
 
 @dataclass(frozen=True)
@@ -189,13 +185,13 @@ def _memory(
     if g is None or not weights:
         return None
     if stores:
-        g = est._with_tensors(
-            g, est._store_blob(src.definition.location.file, src.definition.model_digest)
+        g = est.with_tensors(
+            g, est.store_blob(src.definition.location.file, src.definition.model_digest)
         )
     target = est.Target(
         m.name, g, weights, d.origin, m.served_ctx, m.native_ctx, False, d.host, world.env
     )
-    config = est._memory_config(target, settings, None)
+    config = est.memory_config(target, settings, None)
     total = estimate_total(g, ctx, weights, **config.kwargs())
     loaded = d.loaded_ctx.value if d.loaded_ctx else None
     return MemoryNote(
@@ -254,7 +250,7 @@ def _sender(
                 keep_alive=alive,
             )
         except ollama.ResponseError as exc:
-            if exc.status_code == 400 and any(t in str(exc.error) for t in _TOO_LONG):
+            if exc.status_code == 400 and any(t in str(exc.error) for t in REJECT_TEXTS):
                 return Refused(str(exc.error))
             raise CtxfixError(
                 shown, f"{model}: /api/generate failed: HTTP {exc.status_code}: {exc.error}"
@@ -446,11 +442,13 @@ def render_text(r: VerifyReport) -> str:
                 f"{tps:,.0f} tok/s" if tps else "",
             ]
         )
-    from ctxfix.commands.estimate import _table
+    from ctxfix.commands.estimate import text_table
 
     out.extend(
         "  " + line
-        for line in _table(["request", "sent", "evaluated", "result", "prefill"], rows, {1, 2, 4})
+        for line in text_table(
+            ["request", "sent", "evaluated", "result", "prefill"], rows, {1, 2, 4}
+        )
     )
     out.append("")
     out.append(verdict(r))

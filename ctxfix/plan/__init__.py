@@ -73,8 +73,8 @@ def _unfixed(ctx: PlanContext, edits: list[FileEdit], actions: list[ModelAction]
         acts = plan.actions_for(f)
         if plan.edits_for(f) or plan.reuses_for(f) or any(a.host for a in acts):
             continue
+        where = f.location.file if f.location else (f.host or "-")
         if acts:  # only an `ollama create` apply prints: the finding stays until it is run
-            where = f.location.file if f.location else (f.host or "-")
             out.append(
                 Unfixed(
                     f.code,
@@ -96,7 +96,6 @@ def _unfixed(ctx: PlanContext, edits: list[FileEdit], actions: list[ModelAction]
         reason = ctx.reason_for(f) or (
             f"apply has no edit for this ({advice})" if advice else "apply has no edit for this"
         )
-        where = f.location.file if f.location else (f.host or "-")
         out.append(Unfixed(f.code, f.subject, where, reason))
     return out
 

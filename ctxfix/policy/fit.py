@@ -18,6 +18,7 @@ The arithmetic itself is `ctxfix.memory` (llama.cpp's KV and compute sizes).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -33,8 +34,10 @@ def parse_bool(value: str | None) -> bool | None:
 
 def parse_uint(value: str | None) -> int | None:
     """An unsigned setting as `envconfig.Uint` reads it; None when unset or invalid."""
+    if not var(value):
+        return None
     n, problem = uint(value, 0)
-    return None if problem or not var(value) else n
+    return None if problem else n
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ def server_memory_config(
     `env` maps OLLAMA_* names to their values as found (process, systemd, compose).
     """
     par = parallel or parse_uint(env.get("OLLAMA_NUM_PARALLEL")) or 1
-    env_type = (env.get("OLLAMA_KV_CACHE_TYPE") or "").strip().strip("'\"").lower() or None
+    # envconfig.KvCacheType is String -> Var; llm/server.go lower-cases it
+    env_type = var(env.get("OLLAMA_KV_CACHE_TYPE")).lower() or None
     cache = (kv_cache_type or env_type or "f16").lower()
     fa = flash_attention
     if fa is None:
@@ -110,7 +114,39 @@ def fit(
     served: int | None,
     native: int | None,
 ) -> ModelFit | None:
-    """Size a model at its served and native contexts; None when the geometry cannot be sized."""
+    """Size a model at its served and native contexts; None when the geometry cannot be sized.
+
+    Memoised: the rules, the plan and the report each ask for the same model's
+    fit (19 searches on one demo scan with --memory), and the answer depends
+    only on these arguments, all frozen values.
+    """
+    try:
+        return _fit_cached(geometry, weights_bytes, budget_bytes, config, served, native)
+    except TypeError:  # a hand-built, unhashable Geometry
+        return _fit(geometry, weights_bytes, budget_bytes, config, served=served, native=native)
+
+
+@functools.lru_cache(maxsize=512)
+def _fit_cached(
+    geometry: Geometry,
+    weights_bytes: int,
+    budget_bytes: int,
+    config: ServerMemoryConfig,
+    served: int | None,
+    native: int | None,
+) -> ModelFit | None:
+    return _fit(geometry, weights_bytes, budget_bytes, config, served=served, native=native)
+
+
+def _fit(
+    geometry: Geometry,
+    weights_bytes: int,
+    budget_bytes: int,
+    config: ServerMemoryConfig,
+    *,
+    served: int | None,
+    native: int | None,
+) -> ModelFit | None:
     from ctxfix.errors import CtxfixError
 
     kw = config.kwargs()

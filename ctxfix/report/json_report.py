@@ -107,7 +107,7 @@ def to_json_dict(result) -> dict[str, Any]:
         ],
         "findings": [finding_dict(f) for f in result.findings],
         # what the server log showed (ctxfix.evidence.LogEvidence.as_dict); null: no log read
-        "evidence": world.evidence.as_dict() if getattr(world, "evidence", None) else None,
+        "evidence": world.evidence.as_dict() if world.evidence else None,
         "warnings": [str(w) for w in world.warnings],
         "budget": {
             "memory_bytes": world.settings.memory_bytes,

@@ -140,7 +140,7 @@ def _evidence_lines(ev) -> list[str]:  # ev: ctxfix.evidence.LogEvidence | None
     for src in ev.sources:
         counts: dict[str, int] = {}
         for g in ev.groups:
-            if g.source == src or g.source.startswith(src + " ("):
+            if g.source == src:
                 counts[g.kind] = counts.get(g.kind, 0) + g.count
         said = ", ".join(f"{counts[k]} {w}" for k, w in words.items() if counts.get(k))
         out.append(f"server log {src}{since}: {said or 'no evidence found'}")
@@ -182,7 +182,7 @@ def render(result, *, color: bool = False) -> str:
             lines.append(_budget_line(world.settings))
             header.append("memory at native")
             rows = [[*r, _fit(m, world)] for r, m in zip(rows, world.models, strict=True)]
-        if getattr(world, "evidence", None) is not None and world.evidence.sources:
+        if world.evidence is not None and world.evidence.sources:
             header.append("server log")
             rows = [[*r, _log_cell(m, world)] for r, m in zip(rows, world.models, strict=True)]
         lines.extend(_table(rows, header))
@@ -204,7 +204,7 @@ def render(result, *, color: bool = False) -> str:
                 ]
             )
         lines.extend(_table(rows, header))
-    lines.extend(_evidence_lines(getattr(world, "evidence", None)))
+    lines.extend(_evidence_lines(world.evidence))
     counts = {"error": 0, "warning": 0, "info": 0}
     for f in result.findings:
         counts[f.severity] = counts.get(f.severity, 0) + 1

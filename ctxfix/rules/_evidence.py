@@ -62,7 +62,7 @@ def raise_for_truncation(f: Finding, world: World, m: ResolvedModel | None) -> F
     Why: "num_ctx caps the model" is a judgement about configuration; "and it
     cut 37 prompts this week" is a fact, and the cap is then not a warning.
     """
-    if m is None or getattr(world, "evidence", None) is None:
+    if m is None or world.evidence is None:
         return f
     from ctxfix.evidence import bindings_for
 

@@ -23,7 +23,6 @@ Fix
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from ctxfix.facts import Finding
@@ -50,6 +49,8 @@ def check(world: World) -> Iterator[Finding]:
         b = rb.binding
         if rb.model is not None or not _host_scanned(b.host, world):
             continue
+        import difflib  # only when a model is missing: not on every scan
+
         close = difflib.get_close_matches(b.model, world.known_models, n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         yield binding_finding(

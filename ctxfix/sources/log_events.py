@@ -60,7 +60,6 @@ from ctxfix.evidence import (
     EventGroup,
     LogEvidence,
     Sample,
-    event_size,
 )
 from ctxfix.facts import Location
 from ctxfix.verify_history import during_verify
@@ -362,4 +361,4 @@ class LogParser:
             g = EventGroup(kind, digest, ctx, self.source, path or self.model_path)
             self.groups[key] = g
             self.ev.groups.append(g)
-        g.add(sample, event_size(kind, sample.values))
+        g.add(sample)

@@ -45,7 +45,7 @@ from ctxfix.evidence import LogEvidence
 MAX_LINE = 64 * 1024  # as log_events.MAX_LINE: longer lines are skipped and counted
 FOUND_TAIL = 256 * 1024 * 1024  # a log found (not named) is read from its last 256 MiB
 SUBPROCESS_DEADLINE = 10.0  # seconds for journalctl / docker logs, output included
-DEFAULT_SINCE = "7d"
+DEFAULT_WINDOW = timedelta(days=7)  # platform logs without --since: the last 7 days
 
 LOG_NAME_RE = re.compile(r"^server(-\d+)?\.log$")
 """File names Ollama gives its logs (macOS app, Windows app); picked up in scanned paths."""
@@ -279,7 +279,7 @@ def read_command(target: LogTarget, parser, since: datetime | None) -> str | Non
     import tempfile
 
     argv = list(target.argv)
-    stamp = (since or datetime.now(UTC) - timedelta(days=7)).astimezone(UTC)
+    stamp = (since or datetime.now(UTC) - DEFAULT_WINDOW).astimezone(UTC)
     if target.kind == "journal":
         argv += ["--since", stamp.strftime("%Y-%m-%d %H:%M:%S UTC"), "-o", "json", "--no-pager"]
     else:
@@ -440,7 +440,6 @@ def collect_targets(
 
 def _has_ollama_unit() -> bool:
     """The install script's unit file exists (else `journalctl -u ollama` has nothing)."""
-    return any(
-        Path(d, "ollama.service").exists()
-        for d in ("/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
-    )
+    from ctxfix.sources.environment import UNIT, UNIT_DIRS
+
+    return any(Path("/", d, UNIT).exists() for d in UNIT_DIRS)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from ollama_server import OllamaDouble
+from sqlite_fixtures import build_databases
 from test_apply_demo import demo, run_cli  # noqa: F401  (fixture)
 from test_apply_golden import AGENTS, CONFIGS, store_template  # noqa: F401  (fixture)
 
@@ -43,6 +44,7 @@ def test_apply_then_scan_is_clean_for_every_agent(
 ) -> None:
     work = tmp_path / agent
     shutil.copytree(CONFIGS / agent, work)
+    build_databases(work)
     store = tmp_path / "models"
     shutil.copytree(store_template, store)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

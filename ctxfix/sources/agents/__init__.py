@@ -12,6 +12,9 @@ Each module defines:
     def read(path: Path, text: str | None = None) -> list[AgentBinding]
         # parse and return bindings; CtxfixError("path:line:col", reason) on
         # malformed input; [] when detect() says it is another tool's file.
+    def merge(bindings, files, env, home) -> list[AgentBinding]   # optional
+        # after every file is read: an agent that merges its files (Crush)
+        # drops what a later file overrides; `files` are that agent's files found.
 
 Modules are imported lazily by `modules()`; discovery asks each one.
 """

@@ -10,7 +10,8 @@ across agents, which the report and the fixer rely on.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 OLLAMA_PORT = 11434
+# VS Code and its forks: the user-data directory name of each (Cline, Roo Code, Kilo Code)
+VSCODE_APPS = ("Code", "Code - Insiders", "VSCodium", "Cursor", "Windsurf")
 
 _IGNORE_RE = re.compile(r"ctxfix:\s*ignore\[([A-Za-z0-9_,\s]*)\]")
 
@@ -39,6 +42,21 @@ def binding_value(
     pos = doc.locate(path)
     line, col = pos if pos is not None else (None, None)
     return Sourced(value, "agent", Location(str(doc.path), line, col, key=format_key_path(path)))
+
+
+def vscode_user_dirs(env: Mapping[str, str], home: Path) -> list[Path]:
+    """`<config root>/<app>/User` of VS Code and its forks, on every OS (may not exist)."""
+    roots = [
+        Path(env["XDG_CONFIG_HOME"]).expanduser() if env.get("XDG_CONFIG_HOME") else None,
+        home / ".config",
+        home / "Library" / "Application Support",
+        Path(env["APPDATA"]) if env.get("APPDATA") else None,
+    ]
+    return [
+        root / app / "User"
+        for root in dict.fromkeys(r for r in roots if r is not None)
+        for app in VSCODE_APPS
+    ]
 
 
 def inline_ignores(text: str) -> frozenset[str]:

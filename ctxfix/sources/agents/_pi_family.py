@@ -20,6 +20,7 @@ from ctxfix.sources.agents._common import (
     binding_value,
     default,
     is_ollama_url,
+    location,
     to_int,
     to_str,
 )
@@ -41,8 +42,7 @@ def provider_models(doc: Any, providers: KeyPath) -> Iterator[tuple[Any, dict, l
         if models is None:
             continue
         if not isinstance(models, list):
-            pos = doc.locate((*providers, pid, "models"))
-            where = f"{doc.path}:{pos[0]}:{pos[1]}" if pos else str(doc.path)
+            where = str(location(doc, (*providers, pid, "models")))
             raise CtxfixError(where, "models must be a list of model entries")
         yield pid, prov, models
 

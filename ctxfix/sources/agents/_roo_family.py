@@ -49,12 +49,12 @@ from ctxfix.sources.agents._common import (
     inline_ignores,
     location,
     to_str,
+    vscode_user_dirs,
 )
 
 DEFAULT_HOST = "http://localhost:11434"
 OLLAMA_KEYS = frozenset({"ollamaModelId", "ollamaBaseUrl", "ollamaApiKey", "ollamaNumCtx"})
 MIN_NUM_CTX = 128
-_VSCODE_APPS = ("Code", "Code - Insiders", "VSCodium", "Cursor", "Windsurf")
 _EXTENSION_DIRS = (".vscode", ".vscode-insiders", ".vscode-oss", ".cursor", ".windsurf")
 
 
@@ -67,20 +67,6 @@ class Flavour:
     setting_prefix: str  # "roo-cline": VS Code settings are `roo-cline.*`
     export_name: str  # "roo-code-settings.json"
     extension_id: str  # "rooveterinaryinc.roo-cline": the extensions/<id>-<version> dir
-
-
-def _vscode_user_dirs(env: Mapping[str, str], home: Path) -> list[Path]:
-    roots = [
-        Path(env["XDG_CONFIG_HOME"]).expanduser() if env.get("XDG_CONFIG_HOME") else None,
-        home / ".config",
-        home / "Library" / "Application Support",
-        Path(env["APPDATA"]) if env.get("APPDATA") else None,
-    ]
-    return [
-        root / app / "User"
-        for root in dict.fromkeys(r for r in roots if r is not None)
-        for app in _VSCODE_APPS
-    ]
 
 
 def _auto_import_path(settings: Path, fl: Flavour, home: Path) -> Path | None:
@@ -122,7 +108,7 @@ def user_paths(fl: Flavour, env: Mapping[str, str], home: Path) -> list[Path]:
     """The auto-import file each VS Code's settings name; else, when the extension is
     installed, the settings.json itself (read only to say the profiles are not readable)."""
     out: list[Path] = []
-    settings_files = [d / "settings.json" for d in _vscode_user_dirs(env, home)]
+    settings_files = [d / "settings.json" for d in vscode_user_dirs(env, home)]
     for s in settings_files:
         if s.is_file():
             p = _auto_import_path(s, fl, home)

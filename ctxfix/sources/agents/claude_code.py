@@ -61,6 +61,7 @@ from ctxfix.sources.agents._common import (
     binding_value,
     inline_ignores,
     is_ollama_url,
+    location,
     to_float,
     to_int,
     to_str,
@@ -124,9 +125,9 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     if env is None:
         return []
     if not isinstance(env, dict):
-        pos = doc.locate(("env",))
-        where = f"{doc.path}:{pos[0]}:{pos[1]}" if pos else str(doc.path)
-        raise CtxfixError(where, "env must be an object of environment variables")
+        raise CtxfixError(
+            str(location(doc, ("env",))), "env must be an object of environment variables"
+        )
     url = to_str(env.get("ANTHROPIC_BASE_URL"))
     if not is_ollama_url(url):
         return []

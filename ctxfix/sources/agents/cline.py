@@ -60,6 +60,7 @@ from ctxfix.sources.agents._common import (
     to_float,
     to_int,
     to_str,
+    vscode_user_dirs,
 )
 
 AGENT = "cline"
@@ -81,8 +82,6 @@ _STATE_KEYS = frozenset(k for pair in _MODES for k in pair) | {
     "ollamaBaseUrl",
     "ollamaApiOptionsCtxNum",
 }
-# VS Code and its forks: the user-data directory name of each
-_VSCODE_APPS = ("Code", "Code - Insiders", "VSCodium", "Cursor", "Windsurf")
 VSCDB_LIMIT = 1024 * 1024 * 1024  # state.vscdb holds every extension's state: bound it anyway
 VALUE_LIMIT = 16 * 1024 * 1024
 SQLITE_DEADLINE_S = 3.0
@@ -105,15 +104,7 @@ def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
     else:
         data = home / ".cline" / "data"
     out = [data / "settings" / "providers.json", data / "globalState.json"]
-    roots = [
-        Path(env["XDG_CONFIG_HOME"]).expanduser() if env.get("XDG_CONFIG_HOME") else None,
-        home / ".config",
-        home / "Library" / "Application Support",
-        Path(env["APPDATA"]) if env.get("APPDATA") else None,
-    ]
-    for root in dict.fromkeys(r for r in roots if r is not None):
-        out += [root / app / "User" / "globalStorage" / "state.vscdb" for app in _VSCODE_APPS]
-    return out
+    return out + [d / "globalStorage" / "state.vscdb" for d in vscode_user_dirs(env, home)]
 
 
 def _is_providers(data: Any) -> bool:

@@ -79,6 +79,7 @@ from ctxfix.sources.agents._common import (
     binding_value,
     inline_ignores,
     is_ollama_url,
+    location,
     to_float,
     to_int,
     to_str,
@@ -148,10 +149,12 @@ def read(
     data = doc.data
     providers = data.get("model_providers")
     if providers is not None and not isinstance(providers, dict):
-        raise CtxfixError(_where(doc, ("model_providers",)), "model_providers must be a table")
+        raise CtxfixError(
+            str(location(doc, ("model_providers",))), "model_providers must be a table"
+        )
     profiles = data.get("profiles")
     if profiles is not None and not isinstance(profiles, dict):
-        raise CtxfixError(_where(doc, ("profiles",)), "profiles must be a table")
+        raise CtxfixError(str(location(doc, ("profiles",))), "profiles must be a table")
     suppressed = inline_ignores(doc.text)
 
     out: list[AgentBinding] = []
@@ -170,11 +173,6 @@ def read(
                 oss.append(b)
     # the --oss model is not written in the file: nothing in it refers to it
     return with_refs(out, doc) + oss
-
-
-def _where(doc: Any, path: KeyPath) -> str:
-    pos = doc.locate(path)
-    return f"{doc.path}:{pos[0]}:{pos[1]}" if pos else str(doc.path)
 
 
 def _pick(doc: Any, profile: str | None, key: str) -> tuple[KeyPath, Any]:
@@ -335,9 +333,7 @@ def _oss_binding(
     oss_path, provider = _pick(doc, profile, "oss_provider")
     if provider != "ollama":
         return None
-    pos = doc.locate(oss_path)
-    line, col = pos if pos is not None else (None, None)
-    where = Location(str(doc.path), line, col, key=format_key_path(oss_path))
+    where = location(doc, oss_path)
     model_ref = Sourced(
         OSS_DEFAULT_MODEL,
         "default",

@@ -185,6 +185,14 @@ def _model_key(b: AgentBinding) -> tuple[object, str]:
     return b.edit_paths["model_ref"][1], b.model_ref.value
 
 
+def merge(
+    bindings: Iterable[AgentBinding], files: Sequence[Path], env: Mapping[str, str], home: Path
+) -> list[AgentBinding]:
+    """The pipeline's hook for an agent that merges its files: `drop_overridden`, given
+    every Crush file found (`files`) and the user-level ones of this `env`."""
+    return drop_overridden(bindings, files, user_paths(env, home))
+
+
 def drop_overridden(
     bindings: Iterable[AgentBinding],
     files: Iterable[Path | str],

@@ -44,6 +44,7 @@ from ctxfix.sources.agents._common import (
     binding_value,
     inline_ignores,
     is_ollama_url,
+    location,
     to_int,
     to_str,
     with_refs,
@@ -93,8 +94,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     shape = _shape(doc.data)
     if shape is None:
         if isinstance(doc.data, dict) and isinstance(doc.data.get("customModels"), dict):
-            pos = doc.locate(("customModels",))
-            where = f"{doc.path}:{pos[0]}:{pos[1]}" if pos else str(doc.path)
+            where = str(location(doc, ("customModels",)))
             raise CtxfixError(where, "customModels must be a list of model entries")
         return []
     key, url_key, api_key_key, max_key = shape

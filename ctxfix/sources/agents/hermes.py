@@ -48,6 +48,7 @@ from ctxfix.sources.agents._common import (
     binding_value,
     inline_ignores,
     is_ollama_url,
+    location,
     to_float,
     to_int,
     to_str,
@@ -111,9 +112,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         return []
     providers = doc.data.get("providers")
     if providers is not None and not isinstance(providers, dict):
-        pos = doc.locate(("providers",))
-        where = f"{doc.path}:{pos[0]}:{pos[1]}" if pos else str(doc.path)
-        raise CtxfixError(where, "providers must be a mapping")
+        raise CtxfixError(str(location(doc, ("providers",))), "providers must be a mapping")
 
     model_ref = binding_value(doc, ("model", "default"), to_str)
     assert model_ref is not None

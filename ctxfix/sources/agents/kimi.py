@@ -40,6 +40,7 @@ from ctxfix.sources.agents._common import (
     binding_value,
     inline_ignores,
     is_ollama_url,
+    location,
     to_int,
     to_str,
     with_refs,
@@ -86,9 +87,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         return []
     for table in ("providers", "models"):
         if not isinstance(doc.data.get(table, {}), dict):
-            pos = doc.locate((table,))
-            where = f"{doc.path}:{pos[0]}:{pos[1]}" if pos else str(doc.path)
-            raise CtxfixError(where, f"{table} must be a table")
+            raise CtxfixError(str(location(doc, (table,))), f"{table} must be a table")
     providers = doc.data.get("providers", {})
     suppressed = inline_ignores(doc.text)
     out: list[AgentBinding] = []

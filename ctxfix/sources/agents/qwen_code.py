@@ -40,6 +40,7 @@ from ctxfix.sources.agents._common import (
     binding_value,
     inline_ignores,
     is_ollama_url,
+    location,
     to_float,
     to_int,
     to_str,
@@ -81,8 +82,7 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
 
     entries = doc.get(("modelProviders", "openai"))
     if entries is not None and not isinstance(entries, list):
-        pos = doc.locate(("modelProviders", "openai"))
-        where = f"{doc.path}:{pos[0]}:{pos[1]}" if pos else str(doc.path)
+        where = str(location(doc, ("modelProviders", "openai")))
         raise CtxfixError(where, "modelProviders.openai must be a list of model entries")
     ids: set[str] = set()
     for i, entry in enumerate(entries or []):
