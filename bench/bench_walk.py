@@ -17,7 +17,8 @@ the discovery stage in-process (`discover()`, no user paths, stores or
 servers: the walk plus classifying what it finds), the reference listing
 (`find TREE -type f` / `git ls-files -z --cached --others --exclude-standard`,
 spawned from Python like ctxfix spawns git), and the whole process
-`python -m ctxfix scan TREE --no-server --no-user` against the reference plus
+`ctxfix scan TREE --no-server --no-user` (the console script of `--python`'s
+environment, default this one) against the reference plus
 `python -c pass`, and the same scan of an empty directory (the scan's fixed
 cost: what is left is the walk's share). Prints medians and ratios. Target (issue 15): the git tree
 scans in at most 2x the time of `git ls-files`. Not a test: timings belong
@@ -123,7 +124,7 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
-def run_tree(label: str, tree: Path, reference: list[str], runs: int, empty: Path) -> None:
+def run_tree(label: str, tree: Path, reference: list[str], runs: int, empty: Path, py: str) -> None:
     from ctxfix.discover import discover
     from ctxfix.settings import Settings
 
@@ -133,9 +134,10 @@ def run_tree(label: str, tree: Path, reference: list[str], runs: int, empty: Pat
         t = discover(settings, environ={}, home=Path("/nonexistent"))
         assert [p.name for p, _ in t.modelfiles] == ["Modelfile"], t.modelfiles
 
-    scan = [sys.executable, "-m", "ctxfix", "scan", str(tree), "--no-server", "--no-user"]
-    scan_empty = [*scan[:4], str(empty), *scan[5:]]
-    base = [sys.executable, "-c", "pass"]
+    script = str(Path(py).parent / "ctxfix")  # the console script, as a user runs it
+    scan = [script, "scan", str(tree), "--no-server", "--no-user"]
+    scan_empty = [script, "scan", str(empty), "--no-server", "--no-user"]
+    base = [py, "-c", "pass"]
     disc(), wall(reference, cwd=tree), wall(scan)  # warm the page cache, .pyc files and imports
     d, r, s, e, b = [], [], [], [], []
     for _ in range(runs):
@@ -164,6 +166,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=11)
     ap.add_argument("--keep", type=Path, help="build (or reuse) the trees here, do not delete")
+    ap.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter of another environment (e.g. one made with `pip install .`) whose "
+        "`ctxfix` console script runs the whole-process scans",
+    )
     args = ap.parse_args()
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="ctxfix-bench-walk-"))
     try:
@@ -177,9 +185,9 @@ def main() -> None:
         empty = tmp / "empty"  # the scan's fixed cost: start-up, settings, report
         empty.mkdir(exist_ok=True)
         find = ["find", str(plain), "-type", "f"]
-        run_tree("plain tree, 35,000 files", plain, find, args.runs, empty)
+        run_tree("plain tree, 35,000 files", plain, find, args.runs, empty, args.python)
         git_ls = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-        run_tree("git tree, 100,000 files", repo, git_ls, args.runs, empty)
+        run_tree("git tree, 100,000 files", repo, git_ls, args.runs, empty, args.python)
     finally:
         if args.keep is None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -1,6 +1,6 @@
-"""`python -m ctxfix` entry point."""
+"""`python -m ctxfix` entry point (the same launcher as the console script)."""
 
-from ctxfix.cli import main
+from ctxfix.launch import main
 
 if __name__ == "__main__":
     main()

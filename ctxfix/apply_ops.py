@@ -9,17 +9,17 @@ journal.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ctxfix.errors import CtxfixError
 from ctxfix.journal import FileChange, real_target
 from ctxfix.plan import FileEdit, FixPlan, ModelAction
+from ctxfix.records import field, record
 from ctxfix.sqlite_edit import SQLITE_JSON
 
 
-@dataclass
+@record
 class Rendered:
     """A plan turned into bytes: one FileChange per file, plus the actions."""
 
@@ -229,7 +229,7 @@ def _display(path: Path, base: Path | None) -> str:
 # --------------------------------------------------------------------------- regions
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Replacement:
     """One edit as a text replacement: [start, end) of the old text -> `text` (code points)."""
 

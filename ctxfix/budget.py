@@ -52,7 +52,8 @@ _UNITS = {
     "tib": 1024**4,
     "tb": 1000**4,
 }
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
+# [A-Za-z], not re.IGNORECASE: a third of the compile time on every scan (issue 15)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([A-Za-z]*)\s*$")
 
 
 def parse_size(text: str | int, where: str | None = "--memory") -> int:

@@ -34,11 +34,11 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from ctxfix.facts import Geometry
+from ctxfix.records import fields
 
 FORMAT_VERSION = 1
 CACHE_ENV = "CTXFIX_CACHE_DIR"
@@ -58,9 +58,9 @@ def default_cache_dir(
     environ = os.environ if environ is None else environ
     if environ.get(CACHE_ENV):
         return Path(environ[CACHE_ENV])
-    import platformdirs
+    from ctxfix.dirs import user_cache_dir
 
-    return Path(platformdirs.user_cache_dir("ctxfix"))
+    return user_cache_dir()
 
 
 def _hex(digest: str) -> str | None:

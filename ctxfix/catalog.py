@@ -18,13 +18,13 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import Geometry
 from ctxfix.names import DEFAULT_HOST, DEFAULT_NAMESPACE, split_name, strip_provider
+from ctxfix.records import record
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 
@@ -42,7 +42,7 @@ _GEOMETRY_INTS = (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CatalogEntry:
     """One catalog row: a library model, the tag patterns it covers, its geometry."""
 

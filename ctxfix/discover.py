@@ -18,29 +18,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 from ctxfix.errors import CtxfixError, Warning_
+from ctxfix.records import field, record
 from ctxfix.settings import Settings
 from ctxfix.sources.modelfile import is_modelfile_name
 from ctxfix.walk import SKIP_DIRS as SKIP_DIRS  # re-exported: the walk prunes these
-from ctxfix.walk import GitListing, Names, compile_names, start_listing, walk
+from ctxfix.walk import GitListing, Names, compile_names, start_listing, too_broad, walk
 
 COMPOSE_NAMES = frozenset(
     {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AgentTarget:
     path: Path
     module: ModuleType
     explicit: bool  # named by the user: errors are fatal
 
 
-@dataclass
+@record
 class Targets:
     modelfiles: list[tuple[Path, bool]] = field(default_factory=list)
     ggufs: list[tuple[Path, bool]] = field(default_factory=list)
@@ -64,23 +64,23 @@ def is_store_dir(path: Path) -> bool:
 
 
 def _agent_modules() -> list[ModuleType]:
+    """Every reader, imported (user-level configs need each one's user_paths)."""
     from ctxfix.sources import agents
 
     return list(agents.modules())
 
 
-def _agent_for_path(path: Path, mods: list[ModuleType]) -> list[ModuleType]:
-    """Agents that read this file: by exact name (FILE_NAMES) or path tail (PATH_GLOBS)."""
-    out = []
-    for m in mods:
-        if path.name in getattr(m, "FILE_NAMES", ()) or any(
-            path.match(g) for g in getattr(m, "PATH_GLOBS", ())
-        ):
-            out.append(m)
-    return out
+def _agent_for_path(path: Path) -> list[ModuleType]:
+    """Readers of this file, by exact name (FILE_NAMES) or path tail (PATH_GLOBS).
+
+    Only those are imported: the hook classifies staged files from the table.
+    """
+    from ctxfix.sources import agents
+
+    return [m for m in map(agents.module, agents.claimants(path)) if m is not None]
 
 
-def _classify_file(path: Path, targets: Targets, mods: list[ModuleType], explicit: bool) -> bool:
+def _classify_file(path: Path, targets: Targets, explicit: bool) -> bool:
     """Add one file to the right list; False when ctxfix reads no such file."""
     name = path.name
     if is_modelfile_name(name):
@@ -96,7 +96,7 @@ def _classify_file(path: Path, targets: Targets, mods: list[ModuleType], explici
     if name in COMPOSE_NAMES:
         targets.compose_files.append(path)
         found = True
-    for mod in _agent_for_path(path, mods):
+    for mod in _agent_for_path(path):
         targets.agents.append(AgentTarget(path, mod, explicit))
         found = True
     return found
@@ -113,31 +113,28 @@ def is_log_name(name: str) -> bool:
     return name.startswith("server-") and name.endswith(".log") and name[7:-4].isdigit()
 
 
-def _names(mods: list[ModuleType]) -> Names:
+def _names() -> Names:
     """Every file name `_classify_file` could accept, for the walk to filter on first.
 
     Mirrors `is_modelfile_name` (exact `Modelfile`, `Modelfile.*`, `*.Modelfile`,
     `*.modelfile`), `*.gguf`, the compose names and each agent's FILE_NAMES and
-    PATH_GLOBS; a superset is harmless (`_classify_file` decides), a missing
-    name would hide files, so keep the two in step.
+    PATH_GLOBS (from the `agents.FILES` table); a superset is harmless
+    (`_classify_file` decides), a missing name would hide files, so keep the two
+    in step.
     """
+    from ctxfix.sources.agents import FILES
+
     exact = {"Modelfile", *COMPOSE_NAMES}
     globs: list[str] = []
-    for m in mods:
-        exact.update(getattr(m, "FILE_NAMES", ()))
-        globs.extend(getattr(m, "PATH_GLOBS", ()))
+    for file_names, path_globs in FILES.values():
+        exact.update(file_names)
+        globs.extend(path_globs)
     return compile_names(
         exact,
         prefixes=("Modelfile.",),
         suffixes=(".Modelfile", ".modelfile", ".gguf"),
         globs=globs,
     )
-
-
-def _too_broad(cwd: Path, home: Path) -> bool:
-    """The working directory is the home directory or a filesystem root."""
-    here = cwd.resolve()
-    return here == home.resolve() or here == Path(here.anchor)
 
 
 def discover(
@@ -150,19 +147,18 @@ def discover(
     targets = Targets()
 
     paths = list(settings.paths) or [Path(".")]
-    if not settings.paths and _too_broad(Path.cwd(), home):
+    if not settings.paths and too_broad(Path.cwd(), home):
         # `ctxfix scan` from $HOME or / would walk everything; the user-level
         # config locations below cover a home directory without a walk
         paths = []
     if not settings.scan_files:
         paths = []
-    # git lists each directory in a work tree on the other core while the agent
-    # readers import: start those listings first
+    # git lists each directory in a work tree on the other core while the readers
+    # of named files import: start those listings first
     listings: list[GitListing | None] = [
         start_listing(p) if p.is_dir() and not is_store_dir(p) else None for p in paths
     ]
     try:
-        mods = _agent_modules()
         names: Names | None = None
         for p, listing in zip(paths, listings, strict=True):
             if not p.exists():
@@ -171,12 +167,12 @@ def discover(
                 if is_store_dir(p):
                     targets.stores.append((p, True))
                     continue
-                names = names or _names(mods)
+                names = names or _names()
                 files, stores = walk(p, names, targets.warnings, listing)
                 targets.stores += [(s, False) for s in stores]  # stores found while walking
                 for f in files:
-                    _classify_file(f, targets, mods, explicit=False)
-            elif not _classify_file(p, targets, mods, explicit=True):
+                    _classify_file(f, targets, explicit=False)
+            elif not _classify_file(p, targets, explicit=True):
                 # pre-commit passes every staged file matching the hook's pattern;
                 # a file we have no reader for is skipped, not an error.
                 continue
@@ -187,7 +183,7 @@ def discover(
 
     if not settings.no_user and settings.scan_files:
         seen = {t.path.resolve() for t in targets.agents}
-        for mod in mods:
+        for mod in _agent_modules():
             for up in mod.user_paths(environ, home):
                 if up.is_file() and up.resolve() not in seen:
                     seen.add(up.resolve())

@@ -8,7 +8,7 @@ fifty) are not fatal: they become `Warning` lines and the scan goes on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ctxfix.records import record
 
 
 class CtxfixError(Exception):
@@ -36,7 +36,7 @@ class CtxfixError(Exception):
         return [str(self), *rest]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Warning_:
     """A non-fatal problem found while discovering or reading (printed to stderr)."""
 

@@ -15,11 +15,11 @@ largest event and the first few samples.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ctxfix.facts import Location
+from ctxfix.records import field, record
 
 if TYPE_CHECKING:
     from ctxfix.world import ResolvedBinding, ResolvedModel, World
@@ -34,7 +34,7 @@ LOAD = "load"  # a runner started for a model blob with a context
 MAX_SAMPLES = 3
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Sample:
     """One log event: where it is (file:line, or journal cursor) and its numbers."""
 
@@ -53,7 +53,7 @@ class Sample:
         }
 
 
-@dataclass
+@record
 class EventGroup:
     """All events of one kind for one model blob at one context, aggregated.
 
@@ -112,7 +112,7 @@ def _size(kind: str, s: Sample) -> int:
     return v.get("prompt", 0)
 
 
-@dataclass
+@record
 class LogEvidence:
     """What the logs said. `sources` are the logs read; `groups` the aggregated events."""
 

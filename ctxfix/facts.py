@@ -26,9 +26,10 @@ Source tags used in `Sourced.source` (stable; they appear in JSON reports):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
+
+from ctxfix.records import field, record
 
 T = TypeVar("T")
 
@@ -47,7 +48,7 @@ def format_key_path(path: KeyPath) -> str:
     return out
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Location:
     """Where a fact lives. `file` is a path (as shown to the user) or a host URL."""
 
@@ -65,7 +66,7 @@ class Location:
         return s
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Sourced(Generic[T]):
     """A value plus its provenance."""
 
@@ -75,7 +76,7 @@ class Sourced(Generic[T]):
     note: str = ""  # human reason, e.g. "Ollama >= 0.6.7 default"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TensorInfo:
     """One tensor info record of a GGUF header (no data is read)."""
 
@@ -85,7 +86,7 @@ class TensorInfo:
     n_bytes: int  # size of the tensor data in bytes, computed from type and shape
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Geometry:
     """Model metadata that decides context and KV-cache size.
 
@@ -135,7 +136,7 @@ class Geometry:
     vocab_size: int | None = None  # `<arch>.vocab_size`, else the tokenizer's token count
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelDef:
     """One model definition as one source sees it (no judgement yet).
 
@@ -167,7 +168,7 @@ class ModelDef:
         return f"model:{self.origin}#{self.host or ''}#{self.name}#{self.location.file}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EnvValue:
     """One OLLAMA_* variable as found: value plus where (process env, unit file, compose)."""
 
@@ -176,7 +177,7 @@ class EnvValue:
     location: Location
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServerEnv:
     """The server environment that shapes the served context."""
 
@@ -186,7 +187,7 @@ class ServerEnv:
         return self.values.get(name)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServerInfo:
     """A live Ollama server that answered."""
 
@@ -209,7 +210,7 @@ class Slot(StrEnum):
     TIMEOUT = "timeout"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelRef:
     """One place a config names a model: a string value at `path`, or (`is_key`) the
     key of the entry at `path` (opencode keys its model settings by model id)."""
@@ -219,7 +220,7 @@ class ModelRef:
     is_key: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AgentBinding:
     """One agent's use of one Ollama model, with the location of every relevant value.
 
@@ -270,7 +271,7 @@ class AgentBinding:
         return f"binding:{self.file}#{self.agent}#{format_key_path(ref)}#{self.model}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     """One problem a rule found. Serialised as the report's `findings[]`."""
 

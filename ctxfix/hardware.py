@@ -18,10 +18,10 @@ decimal GB/s, as vendors quote it. For another configuration write
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import Geometry
+from ctxfix.records import record, replace
 
 GIB = 1024**3
 
@@ -29,7 +29,7 @@ GIB = 1024**3
 UNIFIED_RESERVE_BYTES = 4 * GIB
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Machine:
     name: str
     memory_bytes: int

@@ -52,18 +52,18 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
-import hashlib
 import json
 import os
 import secrets
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ctxfix import __version__
+from ctxfix.digest import sha256_hex
 from ctxfix.errors import CtxfixError
+from ctxfix.records import field, record
 
 JOURNAL_VERSION = 3
 VOLATILE_ACTION_KEYS = frozenset({"digest", "status"})  # progress, not intent: unsealed
@@ -75,7 +75,7 @@ SEALS_DIR = ".seals"
 
 
 def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return sha256_hex(data)
 
 
 def sha256_file(path: Path) -> str:
@@ -87,9 +87,9 @@ def state_dir() -> Path:
     env = os.environ.get("CTXFIX_STATE_DIR")
     if env:
         return Path(env)
-    import platformdirs
+    from ctxfix.dirs import user_state_dir
 
-    return Path(platformdirs.user_state_dir("ctxfix"))
+    return user_state_dir()
 
 
 def default_journal_dir() -> Path:
@@ -147,7 +147,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     _fsync_dir(target.parent)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileChange:
     """One planned file write: the text it had when planned and the text it should get."""
 
@@ -158,7 +158,7 @@ class FileChange:
     create: bool = False  # a new file (must not exist yet); rollback removes it
 
 
-@dataclass
+@record
 class Journal:
     id: str
     time: str
@@ -658,7 +658,7 @@ class Transaction:
             (jdir.parent / SEALS_DIR / jdir.name).unlink()
 
 
-@dataclass
+@record
 class RollbackReport:
     restored: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # "path: reason"

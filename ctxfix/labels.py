@@ -36,9 +36,9 @@ Naming conventions for new labels (`format_label`):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ctxfix.names import MAX_PART
+from ctxfix.records import record
 
 CONVENTIONS = ("k1000", "k1024")
 DEFAULT_CONVENTION = "k1000"
@@ -57,7 +57,7 @@ _LABEL_RE = re.compile(
 _MAX_M = 10  # `1m`..`10m` are contexts; `22m`, `135m`, `270m` are parameter counts
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Label:
     """A context label found in a name.
 

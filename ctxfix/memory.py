@@ -75,10 +75,10 @@ The compute buffer is modelled in `compute_buffer_bytes`.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import Geometry
+from ctxfix.records import record
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -98,7 +98,7 @@ CACHE_TYPES: dict[str, tuple[int, int]] = {
 _QUANTIZED = frozenset({"q8_0", "q4_0"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _SwaRule:
     """How llama.cpp's loader marks sliding-window layers for one architecture.
 
@@ -168,7 +168,7 @@ def _row_bytes(elements: int, cache_type: str) -> int:
     return elements * size // block
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Layer:
     k: int  # K elements per cell (0: no attention cache)
     v: int  # V elements per cell
@@ -176,7 +176,7 @@ class _Layer:
     recurrent: bool
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Plan:
     layers: tuple[_Layer, ...]
     window: int | None  # sliding window in tokens when any layer slides
@@ -340,7 +340,7 @@ def _plan_uncached(g: Geometry) -> _Plan:
     return _Plan(tuple(layers), window, chunked, state, tuple(notes))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KVEstimate:
     """KV cache (and recurrent state) of one model at one context size.
 
@@ -364,7 +364,7 @@ class KVEstimate:
     streams: int = 1  # cache streams: one per sequence unless the cache is unified
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Layout:
     """Cache cells as llama.cpp lays them out for one context (src/llama-context.cpp)."""
 
@@ -577,7 +577,7 @@ def _ollama_graph_size(g: Geometry, ctx: int, parallel: int, flash_attention: bo
     return (4 * parallel + 110) * MIB + cells * KIB
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MemoryEstimate:
     """Weights + KV + compute buffer + OS reserve, in bytes."""
 

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+
+from ctxfix.records import record
 
 DEFAULT_HOST = "registry.ollama.ai"
 DEFAULT_NAMESPACE = "library"
@@ -52,7 +53,7 @@ def strip_provider(ref: str) -> str:
     return ref
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Name:
     """name.go `Name`: the parts as parsed (empty where the string had none)."""
 

@@ -53,7 +53,8 @@ _V_AUTO_STEP_DOWN = (0, 30, 0)
 MIN_NUM_CTX = 4
 VISION_MIN_NUM_CTX = 2048
 
-_VERSION_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
+# compiled on first use (re's cache): most scans never need it (issue 15)
+_VERSION_RE = r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?"
 
 
 def parse_version(version: str | None) -> tuple[int, int, int] | None:
@@ -64,7 +65,7 @@ def parse_version(version: str | None) -> tuple[int, int, int] | None:
     """
     if not version:
         return None
-    m = _VERSION_RE.match(version)
+    m = re.match(_VERSION_RE, version)
     if not m:
         return None
     v = (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))

@@ -239,10 +239,9 @@ def _with_local_facts(
     """
     if settings.no_user or (settings.memory_bytes and settings.vram_bytes):
         return settings
-    from dataclasses import replace
-
     from ctxfix.budget import detect_budget, nvidia_vram_bytes
     from ctxfix.policy.hosts import is_local
+    from ctxfix.records import replace
 
     local_server = any(is_local(s.host) for s in servers)
     local_store = False
@@ -413,9 +412,8 @@ def scan(
     The reported findings are the raw ones minus suppressions, each with the
     `fix` line the plan renders for it (`FixPlan.fix_text`).
     """
-    from dataclasses import replace
-
     from ctxfix.plan import build_plan
+    from ctxfix.records import replace
     from ctxfix.selection import Suppressions
 
     world, targets = build_world(settings, environ=environ, home=home, progress=progress)
@@ -436,9 +434,8 @@ def find_model(
     with_world: bool = False,
 ):
     """A model by name from the stores/servers the settings point at (for `estimate`)."""
-    from dataclasses import replace
-
     from ctxfix.names import canonical
+    from ctxfix.records import replace
 
     world, _ = build_world(replace(settings, scan_files=False), environ=environ)
     want = canonical(name)

@@ -404,7 +404,7 @@ class Resolver:
         if b.window_from_model and rm is not None:
             b = _adopt_model_num_ctx(b, rm, self._chain(rm.definition))
         if b.window_native and b.context_window is None and rm is not None and rm.native_ctx:
-            from dataclasses import replace
+            from ctxfix.records import replace
 
             note = f"{b.agent} plans with the model's native context (/api/show)"
             window = Sourced(rm.native_ctx.value, rm.native_ctx.source, b.model_ref.location, note)
@@ -460,7 +460,7 @@ def js_parse_int(text: str) -> int | None:
 
 def _adopt_model_num_ctx(b: AgentBinding, m: ResolvedModel, chain: list[ModelDef]) -> AgentBinding:
     """Continue with no contextLength takes num_ctx from /api/show as it prints it."""
-    from dataclasses import replace
+    from ctxfix.records import replace
 
     num = next((x.num_ctx for x in chain if x.num_ctx is not None), None)
     if num is None or b.context_window is None:
@@ -505,7 +505,7 @@ def merge_views(defs: Sequence[ModelDef], warnings: list[Warning_]) -> list[Mode
     there). Disagreements (num_ctx, model blob) are reported as warnings: the
     store may belong to another server, or the model was re-created.
     """
-    from dataclasses import replace
+    from ctxfix.records import replace
 
     stores: dict[str, list[ModelDef]] = {}
     for d in defs:

@@ -6,10 +6,10 @@ pipeline (data flows one way), so the record lives between the two.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ctxfix.facts import Finding
+from ctxfix.records import field, record
 from ctxfix.selection import Suppressions
 from ctxfix.world import World
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ctxfix.plan import FixPlan
 
 
-@dataclass
+@record
 class ScanResult:
     world: World
     raw_findings: list[Finding]  # every rule's findings, nothing suppressed

@@ -9,11 +9,12 @@ holds the merged result.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from ctxfix.records import field, record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class Settings:
     paths: tuple[Path, ...] = ()
     scan_files: bool = True  # False: models only (stores, servers), no files walked (estimate)

@@ -21,12 +21,12 @@ bench/RESULTS.md ("Settings validation cache").
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
+from ctxfix.digest import sha256_hex
 from ctxfix.errors import CtxfixError
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "settings.schema.json"
@@ -42,8 +42,8 @@ def _marker(path: Path, cache_dir: Path | None) -> Path | None:
     try:
         from ctxfix.cache import default_cache_dir
 
-        file_hash = hashlib.sha256(path.read_bytes()).hexdigest()
-        schema_hash = hashlib.sha256(SCHEMA_PATH.read_bytes()).hexdigest()
+        file_hash = sha256_hex(path.read_bytes())
+        schema_hash = sha256_hex(SCHEMA_PATH.read_bytes())
         root = default_cache_dir(settings_dir=cache_dir)
     except OSError:
         return None

@@ -48,7 +48,8 @@ import math
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+from ctxfix.records import field, record
 
 UNIT = " the"
 FIRST_TOKENS = 256
@@ -57,7 +58,7 @@ MAX_BISECT = 6
 MIN_RATE_TOKENS = 256  # a rate from fewer evaluated tokens is mostly request overhead
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reply:
     """The final response of a generate request: what the runner evaluated, and how fast."""
 
@@ -65,14 +66,14 @@ class Reply:
     duration_s: float  # prompt_eval_duration
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Refused:
     """HTTP 400: the prompt is longer than the context (message as the server sent it)."""
 
     message: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TimedOut:
     """The request did not finish within what was left of the time limit."""
 
@@ -83,7 +84,7 @@ Outcome = Reply | Refused | TimedOut
 Send = Callable[[str, float], Outcome]  # (prompt, seconds left) -> outcome
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
     """Bounds of one probe: wall-clock seconds and prompt tokens sent in total."""
 
@@ -91,7 +92,7 @@ class Limits:
     max_tokens: int = 1_000_000
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Step:
     """One request: what was sent, what the runner did with it."""
 
@@ -130,7 +131,7 @@ class Step:
         }
 
 
-@dataclass
+@record
 class ProbeResult:
     """What the probe found. `status`: verified | cut | refused | incomplete."""
 

@@ -11,9 +11,10 @@ result shape:
   and not ignored, so `.gitignore` is respected and `.git` is never entered.
   The listing is filtered as one byte string (a regex over the reversed
   listing finds entries by their last path component), so only candidate
-  names cost Python work or a `stat()`. `start_listing` starts git early
-  (`discover` does so before importing the agent readers, which git's run
-  then overlaps); the result is awaited with a timeout. When git is missing,
+  names cost Python work or a `stat()`. Git is started early (by the console
+  script before the CLI imports, `start_early`, else by `discover` before
+  anything else), so its run overlaps Python's; the result is awaited with
+  a timeout. When git is missing,
   fails, times out, or the directory is not in a work tree (looked up on disk:
   no process outside one), the plain walk runs instead. A directory below
   the top of the work tree is listed by running git there (git lists only
@@ -125,7 +126,7 @@ class Names:
     every scan.)
     """
 
-    __slots__ = ("exact", "listing", "needles", "prefixes", "suffixes", "tail")
+    __slots__ = ("_listing", "_listing_source", "exact", "needles", "prefixes", "suffixes", "tail")
 
     def __init__(
         self,
@@ -133,7 +134,7 @@ class Names:
         prefixes: tuple[str, ...],
         suffixes: tuple[str, ...],
         tail: re.Pattern[str] | None,
-        listing: re.Pattern[bytes] | None,
+        listing_source: bytes | None,
         needles: tuple[bytes, ...],
     ) -> None:
         self.exact = exact
@@ -141,13 +142,20 @@ class Names:
         self.suffixes = suffixes
         self.tail = tail
         """Glob tails that are not a plain suffix (`*-config.y?ml`), as one regex."""
-        self.listing = listing
-        """Over the reversed NUL-separated git listing: entries ending in a wanted
-        name; None when the names cannot be told from the end (every entry is a
-        candidate)."""
+        self._listing_source = listing_source
+        self._listing: re.Pattern[bytes] | None = None
         self.needles = needles
         """Substrings of a listed path that make it a candidate (name prefixes,
         `manifests/` of a store)."""
+
+    @property
+    def listing(self) -> re.Pattern[bytes] | None:
+        """Over the reversed NUL-separated git listing: entries ending in a wanted
+        name; None when the names cannot be told from the end (every entry is a
+        candidate). Compiled on first use: only a git work tree needs it (~1 ms)."""
+        if self._listing is None and self._listing_source is not None:
+            self._listing = re.compile(self._listing_source)
+        return self._listing
 
     def wants(self, name: str) -> bool:
         """Could a file of this name matter? (Set and tuple tests: twice as fast as a regex.)"""
@@ -204,7 +212,7 @@ def compile_names(
         if rev_suffix:
             alt = alt + b"|" + rev_suffix if alt else rev_suffix
         # "/" first: a nested repository is listed as `dir/`
-        listing = re.compile(b"\0(?:/|" + alt + b")[^\0]*" if alt else b"\0/[^\0]*")
+        listing = b"\0(?:/|" + alt + b")[^\0]*" if alt else b"\0/[^\0]*"
     prefix_t = tuple(prefixes)
     needles = (*(os.fsencode(p) for p in prefix_t), b"manifests/")
     return Names(frozenset(exact_names), prefix_t, suffix_t, tail, listing, needles)
@@ -291,6 +299,12 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
 # --- the git walk ------------------------------------------------------------------------
 
 
+def too_broad(cwd: str | Path, home: str | Path) -> bool:
+    """The working directory is the home directory or a filesystem root: never walked."""
+    here = os.path.realpath(cwd)
+    return here == os.path.realpath(home) or here == os.path.dirname(here)
+
+
 def _work_tree_top(path: str) -> str | None:
     """The nearest enclosing directory with a `.git` (a file, or a directory with HEAD).
 
@@ -326,9 +340,8 @@ _GIT_SAFE_CONFIG = ("-c", "core.fsmonitor=false")
 class GitListing:
     """`git ls-files` started for one directory, read when the walk gets there.
 
-    Why started early: git lists a big work tree on the other core while the
-    scan imports its agent readers (~30 ms on a cold start), so `discover`
-    starts every listing before anything else.
+    Why started early: git lists a big work tree on the other core while
+    Python imports the CLI (~80 ms on a cold start): see `start_early`.
     """
 
     __slots__ = ("_proc", "prefix", "root", "top")
@@ -357,14 +370,45 @@ class GitListing:
             self._proc.communicate()  # reap it, close the pipes
 
 
+# Listings started by `start_early` (the console script, before the CLI's imports),
+# by real path, until `start_listing` is asked for the same directory
+_EARLY: dict[str, GitListing] = {}
+
+
+def start_early(roots: Iterable[str]) -> None:
+    """Start git for directories named on the command line, before anything else loads.
+
+    Why: on a 100,000-file work tree `git ls-files` takes ~80 ms and the CLI's
+    imports about as long; started first, git runs on the other core while
+    Python imports (issue 15, bench/bench_walk.py). A guess that turns out
+    wrong (the directory was an option's value) costs one listing that
+    `cancel_early` kills.
+    """
+    for root in roots:
+        listing = start_listing(Path(root))
+        if listing is not None:
+            _EARLY[os.path.realpath(root)] = listing
+
+
+def cancel_early() -> None:
+    """Stop early listings nobody asked for (end of the run)."""
+    while _EARLY:
+        _EARLY.popitem()[1].cancel()
+
+
 def start_listing(root: Path) -> GitListing | None:
     """Start listing `root` with git; None when it is not in a work tree or git cannot start.
 
     `git ls-files -z --cached --others --exclude-standard`, run in `root`:
     tracked files plus untracked ones `.gitignore` does not exclude, only
     below `root`, relative to it. No process is started outside a work tree.
+    A listing `start_early` began for the same directory is handed over.
     """
     root_s = os.fspath(root)
+    if _EARLY:
+        early = _EARLY.pop(os.path.realpath(root_s), None)
+        if early is not None:  # found paths keep this caller's spelling of root
+            return GitListing(root_s, early.top, early.prefix, early._proc)
     top = _work_tree_top(root_s)
     if top is None:
         return None

@@ -7,15 +7,15 @@ defaults), and rules must not recompute it each in their own way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from ctxfix.errors import Warning_
 from ctxfix.facts import AgentBinding, Geometry, ModelDef, ServerEnv, ServerInfo, Sourced
+from ctxfix.records import field, record
 from ctxfix.settings import Settings
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResolvedModel:
     """A model definition with native, served and label contexts resolved.
 
@@ -40,7 +40,7 @@ class ResolvedModel:
         return self.definition.name
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResolvedBinding:
     """An agent binding joined to the model it uses (None when no source has it)."""
 
@@ -49,7 +49,7 @@ class ResolvedBinding:
     served_ctx: Sourced[int] | None  # what this agent actually gets (request num_ctx wins)
 
 
-@dataclass
+@record
 class World:
     models: list[ResolvedModel] = field(default_factory=list)
     bindings: list[ResolvedBinding] = field(default_factory=list)

@@ -52,16 +52,15 @@ def _mods() -> list:
 
 
 def _names() -> walk.Names:
-    return discover._names(_mods())
+    return discover._names()
 
 
 def _classified(files: list[Path]) -> list[tuple[str, str]]:
     """(list, path) for each file discovery keeps, in order: what a scan would read."""
     out = []
-    mods = _mods()
     for f in files:
         t = Targets()
-        if discover._classify_file(f, t, mods, explicit=False):
+        if discover._classify_file(f, t, explicit=False):
             kinds = ("modelfiles", "ggufs", "agents", "compose_files", "logs")
             out += [(k, str(f)) for k in kinds if getattr(t, k, None)]
     return out
@@ -256,7 +255,7 @@ def test_the_name_filter_passes_every_name_discovery_keeps() -> None:
         samples += [g.replace("*", "x") for g in getattr(mod, "PATH_GLOBS", ())]
     for sample in samples:
         path = Path("d", sample)
-        if not discover._classify_file(path, Targets(), _mods(), explicit=False):
+        if not discover._classify_file(path, Targets(), explicit=False):
             continue
         assert names.wants(path.name), sample
         listing = os.fsencode(f"x/y.py\0{path.as_posix()}\0z\0")

@@ -30,8 +30,8 @@ def _line_by_line(text: str) -> str:
             q = val[0] if val[:1] in "\"'" and len(val) > 1 and val[-1] == val[0] else ""
             return f"{m.group('key')}{q}{redact.MASK}{q}"
 
-        line = redact._KEY_VALUE.sub(rep, line)
-        return redact._BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{redact.MASK}", line)
+        line = re.sub(redact._KEY_VALUE, rep, line)
+        return re.sub(redact._BEARER, lambda m: f"{m.group(1)}{m.group(2)}{redact.MASK}", line)
 
     return "\n".join(pairs(line) for line in text.split("\n"))
 

@@ -201,11 +201,10 @@ def test_unscanned_remote_host_gets_one_hint():
 
 def test_vision_models_are_served_at_least_2048_from_0_11_5() -> None:
     """server/sched.go getRunner: "multimodal models require at least 2048 context"."""
-    import dataclasses
-
+    from ctxfix import records
     from ctxfix.facts import ServerInfo
 
-    vision = dataclasses.replace(store_model("llava:7b", num_ctx=1024), vision=True)
+    vision = records.replace(store_model("llava:7b", num_ctx=1024), vision=True)
     text = store_model("tiny:1b", num_ctx=1024)
     for version, want in (("0.11.4", 1024), ("0.11.5", 2048), ("0.33.0-rc2", 2048)):
         w = world([vision, text], servers=[ServerInfo("http://127.0.0.1:11434", version)])

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +25,11 @@ import click
 from ctxfix.commands._options import build_settings, discovery_options
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import Geometry, Sourced
+from ctxfix.records import record, replace
 from ctxfix.settings import Settings
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Target:
     """The model being estimated, whatever it came from."""
 

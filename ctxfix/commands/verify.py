@@ -38,7 +38,6 @@ import contextlib
 import json
 import math
 import os
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +46,7 @@ import click
 from ctxfix import verify_history
 from ctxfix.commands._options import build_settings, discovery_options
 from ctxfix.errors import CtxfixError
+from ctxfix.records import record, replace
 from ctxfix.settings import Settings
 from ctxfix.sources.log_events import REJECT_TEXTS  # the HTTP 400 of a too-long prompt
 from ctxfix.verify_probe import Limits, ProbeResult, Refused, Reply, TimedOut, run_probe
@@ -55,7 +55,7 @@ DEFAULT_TIME_LIMIT_S = 120.0
 DEFAULT_MAX_TOKENS = 1_000_000
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MemoryNote:
     """What loading the model costs, from the estimate machinery (`memory.estimate_total`)."""
 
@@ -67,7 +67,7 @@ class MemoryNote:
     loaded_ctx: int | None  # /api/ps: already loaded with this context
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VerifyReport:
     """One verification: the model, the window checked and what the probe found."""
 

@@ -33,11 +33,11 @@ Editing: a value is rewritten in its own quoting style; a missing flag of a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from ctxfix.edits.nodes import Entry, Node, Scalar
 from ctxfix.errors import CtxfixError
+from ctxfix.records import record
 
 # jsonKey per flag (internal/shellconfig/provider.go, model.go): the flags ctxfix reads
 _PROVIDER_FLAGS = {
@@ -66,7 +66,7 @@ _SEPARATORS = ("&&", "||", ";", "|", "&")
 _SAFE_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
 
 
-@dataclass
+@record
 class Word:
     """One shell word: its value, its span in the text, and how it was quoted."""
 

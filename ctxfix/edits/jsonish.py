@@ -17,7 +17,8 @@ from typing import Any
 from ctxfix.edits.nodes import Entry, Node, Scalar, offset_to_line_col
 from ctxfix.errors import CtxfixError
 
-_IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*\Z")
+# compiled on first use (re's cache): most scans never need it (issue 15)
+_IDENT = r"[A-Za-z_$][A-Za-z0-9_$]*\Z"
 _BOM = "\ufeff"
 
 
@@ -206,11 +207,12 @@ def _newline(text: str) -> str:
 
 
 # Unquoted keys json-five cannot read back (it tokenizes them as numbers or literals).
-_IDENT_UNSAFE = re.compile(r"[eE]\d.*|Infinity|NaN|true|false|null\Z")
+# compiled on first use (re's cache): most scans never need it (issue 15)
+_IDENT_UNSAFE = r"[eE]\d.*|Infinity|NaN|true|false|null\Z"
 
 
 def _key_text(key: str, style: str) -> str:
-    if style == "ident" and _IDENT.match(key) and not _IDENT_UNSAFE.match(key):
+    if style == "ident" and re.match(_IDENT, key) and not re.match(_IDENT_UNSAFE, key):
         return key
     return _string(key, "'" if style == "sq" else '"')
 

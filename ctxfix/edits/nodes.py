@@ -9,13 +9,14 @@ nothing imports upward.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
 from typing import Any
+
+from ctxfix.records import field, record
 
 Scalar = int | float | str | bool
 
 
-@dataclass
+@record
 class Node:
     """A value in the text: where it is, and how it is written.
 
@@ -55,7 +56,7 @@ class Node:
         return index.get(key)
 
 
-@dataclass
+@record
 class Entry:
     """One `key: value` pair of a mapping, with the key's own span."""
 

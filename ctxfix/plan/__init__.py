@@ -17,7 +17,6 @@ inputs reports nothing at warning level or above that apply could fix.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from ctxfix.plan.context import PlanContext
@@ -29,6 +28,7 @@ from ctxfix.plan.model import (
     PlanOptions,
     Unfixed,
 )
+from ctxfix.records import replace
 
 __all__ = [
     "MODEL_CODES",

@@ -9,16 +9,16 @@ unfixed, which `build_plan` turns into `FixPlan.unfixed`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from ctxfix.facts import Finding
 from ctxfix.plan.model import PlanOptions
 from ctxfix.policy.target import Target, target_for
+from ctxfix.records import field, record
 from ctxfix.selection import Suppressions
 from ctxfix.world import ResolvedModel, World
 
 
-@dataclass
+@record
 class PlanContext:
     world: World
     findings: Sequence[Finding]  # every rule's findings, nothing suppressed

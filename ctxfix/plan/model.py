@@ -7,18 +7,17 @@ from it, and tests compare it. One decision, many renderings.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from ctxfix.facts import Finding, KeyPath, format_key_path
+from ctxfix.records import field, record
 
 MODEL_CODES = frozenset({"CTX101", "CTX102", "CTX103", "CTX104", "CTX105", "CTX302", "CTX303"})
 """Codes that say a model definition is wrong: what a new definition or Modelfile edit fixes."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileEdit:
     """One value to change in one file.
 
@@ -76,7 +75,7 @@ def _v(value: Any) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelAction:
     """Create (or with `--in-place` replace) an Ollama model `name` FROM `parent`.
 
@@ -116,6 +115,8 @@ class ModelAction:
     def command(self, modelfile_path: str | None = None) -> str:
         """The shell command, every argument quoted for a POSIX shell."""
         path = modelfile_path or self.modelfile_name()
+        import shlex  # only for the printed command
+
         return f"ollama create {shlex.quote(self.name)} -f {shlex.quote(path)}"
 
     def describe(self) -> str:
@@ -137,7 +138,7 @@ class ModelAction:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reuse:
     """A model whose fixed definition already exists: its agents move to `successor`."""
 
@@ -151,7 +152,7 @@ class Reuse:
         return f"move its agents to the existing {self.successor} (num_ctx {self.target_ctx:,})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Unfixed:
     """A reported finding apply leaves as it is, and why."""
 
@@ -164,7 +165,7 @@ class Unfixed:
         return {"code": self.code, "where": self.where, "reason": self.reason}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FixPlan:
     edits: tuple[FileEdit, ...] = ()
     actions: tuple[ModelAction, ...] = ()
@@ -243,7 +244,7 @@ def _short(file: str) -> str:
     return file.replace("\\", "/").rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlanOptions:
     target_ctx: int | None = None
     names: Mapping[str, str] = field(default_factory=dict)  # canonical old -> new (as given)

@@ -19,7 +19,6 @@ Policy (DESIGN.md "plan", issue 10):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from ctxfix.names import canonical, is_backup, name_problem
@@ -27,12 +26,13 @@ from ctxfix.plan.context import PlanContext
 from ctxfix.plan.model import MODEL_CODES, FileEdit, ModelAction, Reuse
 from ctxfix.policy.target import TargetReason
 from ctxfix.policy.usage import existing, successor_name, usage
+from ctxfix.records import record
 from ctxfix.world import ResolvedModel
 
 MODEL_ORIGINS = ("store", "server")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fixed:
     """Where a model's fix leads: the definition agents should use and what it serves."""
 

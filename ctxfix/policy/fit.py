@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from ctxfix.facts import Geometry
 from ctxfix.memory import MemoryEstimate, estimate_total, max_fitting_ctx
 from ctxfix.policy.envconfig import bool_with_default, uint, var
+from ctxfix.records import record
 
 
 def parse_bool(value: str | None) -> bool | None:
@@ -40,7 +40,7 @@ def parse_uint(value: str | None) -> int | None:
     return None if problem else n
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServerMemoryConfig:
     """How the server sizes a model's KV cache: parallel sequences, cache type, flash attention."""
 
@@ -77,7 +77,7 @@ def server_memory_config(
     return ServerMemoryConfig(max(1, par), cache, fa)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelFit:
     """The memory verdict for one model in one budget."""
 

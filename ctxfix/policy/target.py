@@ -16,10 +16,10 @@ value ctxfix wrote is never flagged again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from ctxfix.policy.fit import fit_for_model
+from ctxfix.records import record
 from ctxfix.world import ResolvedModel, World
 
 
@@ -31,7 +31,7 @@ class TargetReason(StrEnum):
     NOTHING_FITS = "nothing-fits"  # not even 1,024 tokens fit the budget
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Target:
     value: int | None  # None only for NOTHING_FITS
     reason: TargetReason

@@ -26,11 +26,11 @@ An unknown server version gets the current release's behaviour, said as such.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from ctxfix.ollama_defaults import parse_version
+from ctxfix.records import record
 from ctxfix.world import ResolvedModel
 
 DEFAULT_NUM_KEEP = 4
@@ -54,7 +54,7 @@ class Outcome(StrEnum):
     REFUSED = "refused"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Truncation:
     """What happens to a prompt over `over` tokens: kept tokens (`kept`) or a 400."""
 

@@ -23,11 +23,11 @@ a new one is not a new problem. Decided here (DESIGN.md "policy"):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 
 from ctxfix.names import canonical
 from ctxfix.policy.hosts import same_host
+from ctxfix.records import record
 from ctxfix.world import ResolvedBinding, ResolvedModel, World
 
 MODEL_ORIGINS = ("store", "server")
@@ -41,7 +41,7 @@ class Role(StrEnum):
     STANDALONE = "standalone"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Usage:
     role: Role
     successor: str | None = None  # SUPERSEDED: the model that replaced it

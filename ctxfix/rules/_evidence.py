@@ -6,10 +6,10 @@ log events with the same numbers; one formatter keeps them in step.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ctxfix.facts import Finding, Location
+from ctxfix.records import replace
 from ctxfix.rules._util import n
 from ctxfix.world import ResolvedModel, World
 

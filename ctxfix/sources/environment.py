@@ -268,9 +268,8 @@ def _from_systemd(root: Path) -> tuple[dict[str, EnvValue], list[Warning_]]:
 
 # --------------------------------------------------------------------------- compose
 
-_INTERP = re.compile(
-    r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)"
-)
+# compiled on first use (re's cache): most scans never need it (issue 15)
+_INTERP = r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)"
 
 
 def _interpolate(value: str, environ: Mapping[str, str]) -> str:
@@ -287,7 +286,7 @@ def _interpolate(value: str, environ: Mapping[str, str]) -> str:
             return environ.get(name, default)
         return environ.get(name, "")
 
-    return _INTERP.sub(sub, value)
+    return re.sub(_INTERP, sub, value)
 
 
 def _compose_files(paths: Sequence[Path]) -> list[Path]:

@@ -30,13 +30,13 @@ import re
 import struct
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import Geometry, TensorInfo
+from ctxfix.records import record
 
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
@@ -116,7 +116,7 @@ _MAX_STRING_BYTES = 1 << 20
 _CHUNK = 1 << 20  # read size; the only buffer we ever allocate besides strings we keep
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ArrayInfo:
     """An array value that was skipped, not materialised: its element type and count."""
 
@@ -124,7 +124,7 @@ class ArrayInfo:
     count: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GGUFMetadata:
     """Everything in a GGUF header except tensor data.
 

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +61,7 @@ from ctxfix.evidence import (
     Sample,
 )
 from ctxfix.facts import Location
+from ctxfix.records import replace
 from ctxfix.verify_history import during_verify
 
 MSG_TRUNCATE = "truncating input prompt"

@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import Location, ModelDef, Sourced
+from ctxfix.records import field, record
 
 COMMANDS = (
     "from",
@@ -111,16 +111,17 @@ _NEWLINE = "\r\n"
 # Go strings.TrimSpace over what the buffer can hold at its edges.
 _TRIM = " \t\r\n\v\f\x85\xa0"
 _VALUE_RUN = re.compile(r"[^ \t\r\n]+")
-_INT_RE = re.compile(r"[+-]?[0-9]+")
-_DEC_FLOAT_RE = re.compile(
+# Go number syntax, compiled on first use (re's cache): a plain "131072" or "0.7"
+# takes the fast paths below, so most scans never compile these (issue 15)
+_INT_RE = r"[+-]?[0-9]+"
+_DEC_FLOAT_RE = (
     r"[+-]?(?:(?:\d(?:_?\d)*)(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?"
 )
-_HEX_FLOAT_RE = re.compile(
-    r"[+-]?0[xX](?:[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)[pP][+-]?\d+"
-)
-_SPECIAL_FLOAT_RE = re.compile(r"(?i)[+-]?(?:inf|infinity)|nan")
+_HEX_FLOAT_RE = r"[+-]?0[xX](?:[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)[pP][+-]?\d+"
+_SPECIAL_FLOAT_RE = r"(?i)[+-]?(?:inf|infinity)|nan"
 _FLOAT32_MAX = 3.4028234663852886e38
-_SEMVER_RE = re.compile(
+# compiled on first use (re's cache): most scans never need it (issue 15)
+_SEMVER_RE = (
     r"v(?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*)"
     r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)?"
 )
@@ -219,7 +220,7 @@ class _Buf:
 
 def parse_go_int(s: str) -> int | None:
     """Go `strconv.ParseInt(s, 10, 64)`: optional sign, ASCII digits, int64 range."""
-    if not _INT_RE.fullmatch(s):
+    if not (s.isascii() and s.isdigit()) and not re.fullmatch(_INT_RE, s):
         return None
     v = int(s)
     if not -(2**63) <= v < 2**63:
@@ -229,11 +230,13 @@ def parse_go_int(s: str) -> int | None:
 
 def parse_go_float32(s: str) -> float | None:
     """Go `strconv.ParseFloat(s, 32)`: decimal or hex literal, Inf/NaN, float32 range."""
-    if _SPECIAL_FLOAT_RE.fullmatch(s):
+    if s.isascii() and s.replace(".", "", 1).isdigit():  # "0.7", "12", "3.": plain decimals
+        v = float(s)
+    elif re.fullmatch(_SPECIAL_FLOAT_RE, s):
         return float(s)
-    if _HEX_FLOAT_RE.fullmatch(s):
+    elif re.fullmatch(_HEX_FLOAT_RE, s):
         v = float.fromhex(s)
-    elif _DEC_FLOAT_RE.fullmatch(s):
+    elif re.fullmatch(_DEC_FLOAT_RE, s):
         v = float(s)
     else:
         return None
@@ -251,7 +254,7 @@ def parse_go_bool(s: str) -> bool | None:
     return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Instruction:
     """One instruction exactly as written.
 
@@ -277,7 +280,7 @@ class Instruction:
     value_col: int
 
 
-@dataclass
+@record
 class ModelfileSemantics:
     """What `ollama create` would build from the file (parser.go `CreateRequest`)."""
 
@@ -375,7 +378,7 @@ class Modelfile:
                 sem.drafts.append(ins.value)
             elif cmd == "requires":
                 req = ins.value if ins.value.startswith("v") else "v" + ins.value
-                if not _SEMVER_RE.fullmatch(req):
+                if not re.fullmatch(_SEMVER_RE, req):
                     raise CtxfixError(
                         self._where(ins), "requires must be a valid semver (e.g. 0.14.0)"
                     )
@@ -822,7 +825,8 @@ def files_for_model(directory: Path) -> tuple[str, list[Path]]:
     return kind, files
 
 
-_SPLIT_RE = re.compile(r"^(.*)-(\d{5})-of-(\d{5})\.gguf$")
+# compiled on first use (re's cache): most scans never need it (issue 15)
+_SPLIT_RE = r"^(.*)-(\d{5})-of-(\d{5})\.gguf$"
 _NOT_MODEL_KINDS = ("adapter", "projector", "mmproj")
 
 
@@ -847,7 +851,7 @@ def _split_group(f: Path, kv: dict, arch: object) -> str:
     count = _split_uint(kv, "split.count", arch)
     if count is None or count <= 1:
         return f"file:{f.name}"
-    m = _SPLIT_RE.match(f.name)
+    m = re.match(_SPLIT_RE, f.name)
     if m is None or int(m.group(2)) == 0 or int(m.group(3)) == 0:
         raise CtxfixError(
             str(f), f'split GGUF "{f.name}" must use llama.cpp split filename pattern'

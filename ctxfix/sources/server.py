@@ -35,12 +35,12 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.facts import Geometry, Location, ModelDef, ServerInfo, Sourced
 from ctxfix.names import canonical
+from ctxfix.records import field, record
 
 DEFAULT_URL = "http://127.0.0.1:11434"
 
@@ -90,7 +90,7 @@ def parse_host(value: str | None) -> str:
 # --------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HostScan:
     """Everything one host told us. `info` is None when the host did not answer."""
 
@@ -439,7 +439,7 @@ def _json_get(client: Any, path: str) -> Any:
     return data
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Tag:
     """One /api/tags entry, read from the raw JSON.
 
@@ -664,7 +664,7 @@ def _loaded(ps: Any) -> dict[str, dict[str, Any]]:
 
 def _with_loaded(md: ModelDef, loaded: Mapping[str, Mapping[str, Any]], url: str) -> ModelDef:
     """The definition with its /api/ps context when it is loaded now."""
-    from dataclasses import replace
+    from ctxfix.records import replace
 
     lm = loaded.get(md.name)
     if not lm or not lm.get("context_length"):
@@ -701,7 +701,7 @@ def _show_one(s: _HostSession, tag: _Tag) -> ModelDef | None:
     if tag.context_length and (geometry is None or not geometry.context_length):
         # a model whose model_info lacks the native context (a cloud model, a
         # GGUF without <arch>.context_length): /api/tags has it on >= 0.30.0
-        from dataclasses import replace
+        from ctxfix.records import replace
 
         arch = geometry.arch if geometry else (details.get("family") or "unknown")
         geometry = (

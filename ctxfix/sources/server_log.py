@@ -34,13 +34,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.evidence import LogEvidence
+from ctxfix.records import record
 
 MAX_LINE = 64 * 1024  # as log_events.MAX_LINE: longer lines are skipped and counted
 FOUND_TAIL = 256 * 1024 * 1024  # a log found (not named) is read from its last 256 MiB
@@ -86,7 +86,7 @@ def parse_since(text: str, now: datetime | None = None, where: str = "--since") 
     return t
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LogTarget:
     """One log to read. `kind`: file, stdin, journal, docker.
 

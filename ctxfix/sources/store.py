@@ -37,18 +37,16 @@ the way `ollama create NAME -f Modelfile` with `FROM PARENT` does it.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ctxfix.cache import DigestCache
+from ctxfix.digest import sha256_hex
 from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.facts import Geometry, Location, ModelDef, Sourced
 from ctxfix.names import (
@@ -59,6 +57,7 @@ from ctxfix.names import (
     name_problem,
     split_name,
 )
+from ctxfix.records import field, record
 
 MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 CONFIG_MEDIA_TYPE = "application/vnd.docker.container.image.v1+json"
@@ -72,7 +71,7 @@ WEIGHT_MEDIA = frozenset({MEDIA_MODEL, MEDIA_PROJECTOR, MEDIA_ADAPTER})
 SYSTEM_STORE = Path("/usr/share/ollama/.ollama/models")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StoreScan:
     """Everything one store yielded: models in manifest-path order, plus warnings."""
 
@@ -479,7 +478,7 @@ def _read_manifest_entry(
         params=params,
         geometry=geometry,
         weights_bytes=weights,
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=sha256_hex(raw),
         model_digest=model_digest,
         details=details,
         vision=vision,
@@ -521,6 +520,8 @@ def scan_store(root: Path, *, cache: DigestCache | None = None, strict: bool = F
 
 def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # only when writing (apply): keeps shutil/bz2/lzma off the scan path
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -537,7 +538,7 @@ def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
 
 def write_blob(root: Path, data: bytes) -> dict[str, Any]:
     """Store DATA as a content-addressed blob (kept if present); returns {digest, size}."""
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    digest = "sha256:" + sha256_hex(data)
     path = blob_path(root, digest)
     if not path.exists():
         _write_atomic(path, data)
@@ -581,4 +582,4 @@ def write_model(root: Path, name: str, *, parent_manifest: Path, params: Mapping
     config = parent.get("config") or {}
     data = encode_manifest(config, layers)
     _write_atomic(manifest_path(root, name), data)
-    return hashlib.sha256(data).hexdigest()
+    return sha256_hex(data)

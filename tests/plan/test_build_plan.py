@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from geometries import QWEN3_CODER as QWEN
 
 from ctxfix.errors import Warning_
@@ -18,6 +16,7 @@ from ctxfix.facts import (
 from ctxfix.labels import format_label
 from ctxfix.pipeline import all_findings
 from ctxfix.plan import PlanOptions, build_plan
+from ctxfix.records import replace
 from ctxfix.resolve import resolve
 from ctxfix.scan_result import ScanResult
 from ctxfix.selection import Suppressions

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from worlds import binding, model
 
 from ctxfix.evidence import LogEvidence
+from ctxfix.records import replace
 from ctxfix.sources.log_events import LogParser
 from ctxfix.world import ResolvedModel, World
 

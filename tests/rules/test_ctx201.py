@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from worlds import binding, model, run
 
+from ctxfix import records
 from ctxfix.world import World
 
 
@@ -21,9 +20,7 @@ def _ctx201(version: str | None, arch: str | None = None) -> str:
     from ctxfix.facts import Geometry
 
     m = model(num_ctx=None, served=4096, served_source="default", relies=True)
-    m = dataclasses.replace(
-        m, server_version=version, geometry=Geometry(arch=arch) if arch else None
-    )
+    m = records.replace(m, server_version=version, geometry=Geometry(arch=arch) if arch else None)
     (f,) = run("CTX201", World(models=[m], bindings=[binding(m)]))
     return f.message
 

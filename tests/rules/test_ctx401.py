@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from evidence_worlds import LOAD_131072, truncation, with_digest, world
 from worlds import model, run
+
+from ctxfix.records import replace
 
 
 def test_ctx401_counts_time_range_largest_and_joins_the_binding():

@@ -16,46 +16,78 @@ Each module defines:
         # after every file is read: an agent that merges its files (Crush)
         # drops what a later file overrides; `files` are that agent's files found.
 
-Modules are imported lazily by `modules()`; discovery asks each one.
+Modules are imported lazily: `claimants()` answers from the FILES table, and
+`module()` / `modules()` import on demand.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from pathlib import PurePath
 from types import ModuleType
 
-AGENT_MODULES: tuple[str, ...] = (
-    "openclaw",
-    "continue_dev",
-    "aider",
-    "opencode",
-    "litellm",
-    "zed",
-    "codex",
-    "openhands",
-    "goose",
-    "qwen_code",
-    "crush",
-    "cline",
-    "roo_code",
-    "kilo_code",
-    "claude_code",
-    "pi",
-    "kimi",
-    "hermes",
-    "omp",
-    "dsh",
-    "droid",
-    "open_webui",
-)
+# module -> (FILE_NAMES, PATH_GLOBS): the names each reader claims, so discovery
+# can classify a file without importing 22 readers (~10 ms of a pre-commit hook,
+# issue 15); a reader is imported only when a file it claims is found or when
+# user-level configs are wanted. Each module's own FILE_NAMES / PATH_GLOBS stay
+# the truth: tests/sources/test_agents_index.py requires this copy to equal them.
+FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "openclaw": (("openclaw.json", "clawdbot.json", "moltbot.json", "moldbot.json"), ()),
+    "continue_dev": (
+        ("config.yaml", "config.json"),
+        tuple(
+            f".continue/{d}/*.{ext}"
+            for d in ("models", "configs", "agents", "assistants")
+            for ext in ("yaml", "yml")
+        ),
+    ),
+    "aider": ((".aider.model.settings.yml", ".aider.model.metadata.json", ".aider.conf.yml"), ()),
+    "opencode": (("opencode.json", "opencode.jsonc"), ()),
+    "litellm": (("config.yaml", "litellm_config.yaml", "litellm.yaml", "proxy_config.yaml"), ()),
+    "zed": (("settings.json",), ()),
+    "codex": (("config.toml", "ollama-launch.config.toml"), ()),
+    "openhands": (("config.toml",), ()),
+    "goose": (("config.yaml",), ()),
+    "qwen_code": (("settings.json",), ()),
+    "crush": (("crush.json", ".crush.json", "crushrc", ".crushrc"), ()),
+    "cline": (("globalState.json", "providers.json", "state.vscdb"), ()),
+    "roo_code": (("roo-code-settings.json",), ()),
+    "kilo_code": (("kilo-code-settings.json",), ()),
+    "claude_code": (("settings.json", "settings.local.json"), ()),
+    "pi": (("models.json",), ()),
+    "kimi": (("config.toml",), ()),
+    "hermes": (("config.yaml",), ()),
+    "omp": (("models.yml",), ()),
+    "dsh": (("settings.yaml",), ()),
+    "droid": (("settings.json", "settings.local.json", "config.json"), ()),
+    "open_webui": (("webui.db",), ()),
+}
+AGENT_MODULES: tuple[str, ...] = tuple(FILES)
+
+
+def module(name: str) -> ModuleType | None:
+    """The reader module NAME (a key of FILES); None if this install lacks it."""
+    try:
+        return importlib.import_module(f"ctxfix.sources.agents.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"ctxfix.sources.agents.{name}":
+            raise
+        return None
 
 
 def modules() -> Iterator[ModuleType]:
     """Every agent module present, in a stable order."""
     for name in AGENT_MODULES:
-        try:
-            yield importlib.import_module(f"ctxfix.sources.agents.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"ctxfix.sources.agents.{name}":
-                raise
+        mod = module(name)
+        if mod is not None:
+            yield mod
+
+
+def claimants(path: PurePath) -> list[str]:
+    """Readers (keys of FILES, in order) that claim PATH by exact name or path-tail glob."""
+    return [
+        name
+        for name, (names, globs) in FILES.items()
+        if path.name in names or any(path.match(g) for g in globs)
+    ]

@@ -207,7 +207,7 @@ def with_refs(
     exclude_keys: tuple[str, ...] = (),
 ) -> list[AgentBinding]:
     """The bindings with `refs` filled from the document they were read from."""
-    from dataclasses import replace
+    from ctxfix.records import replace
 
     out = []
     for b in bindings:

@@ -37,13 +37,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.facts import AgentBinding, KeyPath, ModelRef, Slot, Sourced
 from ctxfix.names import canonical
+from ctxfix.records import record
 from ctxfix.sources.agents._common import (
     binding_value,
     inline_ignores,
@@ -58,7 +58,7 @@ MIN_NUM_CTX = 128
 _EXTENSION_DIRS = (".vscode", ".vscode-insiders", ".vscode-oss", ".cursor", ".windsurf")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Flavour:
     """What differs between Roo Code and Kilo Code."""
 

@@ -220,7 +220,7 @@ def _uses_binding(
     )
     mdoc, mpath = at(("model",))
     if mdoc is not at(_CTX_TAIL)[0]:
-        from dataclasses import replace
+        from ctxfix.records import replace
 
         b = replace(b, pinned=f"the model is named in {mdoc.path} ({format_key_path(mpath)})")
     return b

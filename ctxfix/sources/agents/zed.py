@@ -20,12 +20,12 @@ as `num_ctx` on every request, defaulting to 4096 when nothing is set: a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ctxfix.facts import AgentBinding, KeyPath, Sourced
 from ctxfix.names import canonical
+from ctxfix.records import replace
 from ctxfix.sources.agents._common import (
     binding_value,
     default,

@@ -1,0 +1,83 @@
+"""The console script starts git on the directories a scan will walk, before the CLI loads."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ctxfix import launch, walk
+from tests.cli_run import run_ctxfix
+
+
+def _git_tree(root: Path) -> Path:
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / "Modelfile").write_text("FROM qwen3-coder:30b\nPARAMETER num_ctx 8192\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["scan", "DIR"], ["DIR"]),
+        (["apply", "--dry-run", "DIR", "FILE"], ["DIR"]),
+        (["scan", "FILE"], []),  # a file: the hook's case, nothing to list
+        (["scan", "--no-server"], ["."]),  # no path: the working directory is walked
+        (["scan", "--", "-odd-dir"], ["-odd-dir"]),
+        (["scan", "--store", "DIR"], ["DIR"]),  # a guess: an option's directory too
+        (["estimate", "DIR"], []),
+        (["--version"], []),
+    ],
+)
+def test_named_directories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], expected: list[str]
+) -> None:
+    (tmp_path / "DIR").mkdir()
+    (tmp_path / "-odd-dir").mkdir()
+    (tmp_path / "FILE").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
+    assert launch._named_directories(args) == expected
+
+
+def test_nothing_is_listed_from_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert launch._named_directories(["scan"]) == []
+
+
+def test_an_early_listing_is_handed_to_the_walk(tmp_path: Path) -> None:
+    tree = _git_tree(tmp_path / "repo")
+    walk.start_early([str(tree)])
+    try:
+        early = walk._EARLY[str(tree.resolve())]
+        spelled = Path(str(tree) + "/.")  # discover's own spelling is kept
+        listing = walk.start_listing(spelled)
+        assert listing is not None and listing._proc is early._proc
+        assert listing.root == str(spelled) and walk._EARLY == {}
+        code, out, _ = listing.result() or (None, b"", b"")
+        assert code == 0 and out == b"Modelfile\0"
+    finally:
+        walk.cancel_early()
+
+
+def test_unread_early_listings_are_killed(tmp_path: Path) -> None:
+    tree = _git_tree(tmp_path / "repo")
+    walk.start_early([str(tree)])
+    proc = walk._EARLY[str(tree.resolve())]._proc
+    walk.cancel_early()
+    assert walk._EARLY == {} and proc.returncode is not None
+
+
+def test_outside_a_work_tree_no_git_starts(tmp_path: Path) -> None:
+    walk.start_early([str(tmp_path)])
+    assert walk._EARLY == {}
+
+
+def test_scan_of_a_work_tree_through_the_launcher(tmp_path: Path) -> None:
+    tree = _git_tree(tmp_path / "repo")
+    proc = run_ctxfix("scan", "--no-server", "--no-user", "--no-store", cwd=tree)
+    assert proc.returncode == 1, proc.stderr
+    assert "Modelfile" in proc.stdout and "CTX10" in proc.stdout
