@@ -32,18 +32,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ctxfix.digest import is_hex64
 from ctxfix.facts import Geometry
 from ctxfix.records import fields
 
 FORMAT_VERSION = 1
 CACHE_ENV = "CTXFIX_CACHE_DIR"
 
-_DIGEST_RE = re.compile(r"^sha256[:-]([0-9a-f]{64})$")
 # Tensor infos are not cached: scans never ask for them and they can be large.
 _UNCACHED = frozenset({"tensors"})
 _GEOMETRY_FIELDS = tuple(f.name for f in fields(Geometry) if f.name not in _UNCACHED)
@@ -64,8 +63,9 @@ def default_cache_dir(
 
 
 def _hex(digest: str) -> str | None:
-    m = _DIGEST_RE.match(digest)
-    return m.group(1) if m else None
+    """The hex of `sha256:<hex>` or `sha256-<hex>` (64 lowercase digits); None otherwise."""
+    body = digest[7:]
+    return body if digest[:7] in ("sha256:", "sha256-") and is_hex64(body) else None
 
 
 def geometry_to_json(geometry: Geometry) -> dict[str, Any]:

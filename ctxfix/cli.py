@@ -125,6 +125,3 @@ def _run(argv: list[str] | None) -> None:
             err=True,
         )
         sys.exit(2)
-
-
-import importlib.util  # noqa: E402  (after main for a fast import path)

@@ -23,6 +23,11 @@ except ImportError:
         from hashlib import sha256 as _sha256
 
 
+def is_hex64(text: str) -> bool:
+    """64 lowercase hex digits: the body of an Ollama `sha256:` digest (no regex to compile)."""
+    return len(text) == 64 and not text.strip("0123456789abcdef")
+
+
 def sha256_hex(data: bytes) -> str:
     """The lowercase hex SHA-256 of DATA (what Ollama names blobs by)."""
     return _sha256(data).hexdigest()

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from operator import itemgetter
-from typing import Any, TypeVar, dataclass_transform, overload
+from typing import Any, ClassVar, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T")
 
@@ -92,14 +92,15 @@ def replace(obj: T, /, **changes: Any) -> T:
 
 
 def _is_classvar(annotation: Any) -> bool:
-    text = annotation if isinstance(annotation, str) else repr(annotation)
-    return text.startswith(("ClassVar", "typing.ClassVar"))
+    if type(annotation) is str:  # `from __future__ import annotations`: every ctxfix module
+        return annotation.startswith(("ClassVar", "typing.ClassVar"))
+    return annotation is ClassVar or getattr(annotation, "__origin__", None) is ClassVar
 
 
 def _collect(cls: type) -> tuple[Field, ...]:
     """Inherited record fields, then the class's own annotated ones (later ones override)."""
     by_name: dict[str, Field] = {}
-    for base in reversed(cls.__mro__[1:]):
+    for base in reversed(cls.__mro__[1:-1]):  # not `object`
         for f in base.__dict__.get("__record_fields__", ()):
             by_name[f.name] = f
     # the class's own annotations only (type.__annotations__ since 3.10; also lazy ones in 3.14)

@@ -35,9 +35,8 @@ class Unsupported(Exception):
 
 _WS = " \t\n\r\v\f"
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-_NUMBER = re.compile(
-    r"(?:0[xX][0-9A-Fa-f]+|(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
-)
+# compiled on first use (re's cache): plain integers, the common case, are scanned by hand
+_NUMBER = r"(?:0[xX][0-9A-Fa-f]+|(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
 _SIMPLE_ESCAPES = {
     '"': '"',
     "'": "'",
@@ -120,13 +119,19 @@ class _Scanner:
             else:
                 raise Unsupported
             return value, Node("scalar", i + self.shift, end + self.shift, style="float"), end
-        m = _NUMBER.match(s, j)
-        if m is None:
-            raise Unsupported
-        end = m.end()
+        end = j
+        while end < self.n and s[end] in "0123456789":
+            end += 1
+        if end == j or (s[j] == "0" and end - j > 1) or (end < self.n and s[end] in ".eExX"):
+            m = re.compile(_NUMBER).match(
+                s, j
+            )  # not a plain integer: the full JSON5 number grammar
+            if m is None:
+                raise Unsupported
+            end = m.end()
         if end < self.n and (s[end].isalnum() or s[end] in "_$."):
             raise Unsupported  # `01`, `1x`, `1.2.3`: not a number json-five reads this way
-        body = m.group()
+        body = s[j:end]
         if body[:2] in ("0x", "0X"):
             value: int | float = int(body, 16)
             style = "hex"

@@ -154,7 +154,7 @@ def _fix_one(
     copies: list[ResolvedModel],
     subjects: tuple[str, ...],
     target: int,
-    why: TargetReason,
+    why: str,
     codes: tuple[str, ...],
     actions: dict[tuple[str | None, str], ModelAction],
 ) -> Fixed | None:

@@ -40,13 +40,12 @@ import contextlib
 import json
 import math
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ctxfix.cache import DigestCache
-from ctxfix.digest import sha256_hex
+from ctxfix.digest import is_hex64, sha256_hex
 from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.facts import Geometry, Location, ModelDef, Sourced
 from ctxfix.names import (
@@ -165,11 +164,8 @@ def blob_path(root: Path, digest: str) -> Path:
     return root / "blobs" / digest.replace(":", "-", 1)
 
 
-_DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
-
-
 def _valid_digest(digest: Any) -> bool:
-    return isinstance(digest, str) and _DIGEST_RE.fullmatch(digest) is not None
+    return isinstance(digest, str) and digest.startswith("sha256:") and is_hex64(digest[7:])
 
 
 # --------------------------------------------------------------------------- JSON

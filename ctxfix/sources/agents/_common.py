@@ -26,7 +26,8 @@ OLLAMA_PORT = 11434
 # VS Code and its forks: the user-data directory name of each (Cline, Roo Code, Kilo Code)
 VSCODE_APPS = ("Code", "Code - Insiders", "VSCodium", "Cursor", "Windsurf")
 
-_IGNORE_RE = re.compile(r"ctxfix:\s*ignore\[([A-Za-z0-9_,\s]*)\]")
+# compiled on first use: only a file that mentions ctxfix needs it
+_IGNORE_RE = r"ctxfix:\s*ignore\[([A-Za-z0-9_,\s]*)\]"
 
 
 def binding_value(
@@ -62,7 +63,9 @@ def vscode_user_dirs(env: Mapping[str, str], home: Path) -> list[Path]:
 def inline_ignores(text: str) -> frozenset[str]:
     """Codes named in `ctxfix: ignore[CTX202,CTX301]` comments anywhere in the file."""
     codes: set[str] = set()
-    for m in _IGNORE_RE.finditer(text):
+    if "ctxfix" not in text:
+        return frozenset()
+    for m in re.finditer(_IGNORE_RE, text):
         codes.update(c.strip().upper() for c in m.group(1).split(",") if c.strip())
     return frozenset(codes)
 
