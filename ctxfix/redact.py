@@ -67,7 +67,7 @@ _BEARER = r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{4,}"
 # The same two patterns with whitespace that never crosses a "\n": run over a whole
 # output at once they match exactly what they match line by line (none of their
 # other parts can match a "\n"), without 20,000 calls for a 20,000-line report.
-_LINE_KEY_VALUE = re.compile(_KEY_VALUE.replace(r"\s*", r"[^\S\n]*"))
+_LINE_KEY_VALUE = _KEY_VALUE.replace(r"\s*", r"[^\S\n]*")
 _LINE_BEARER = _BEARER.replace(r"(\s+)", r"([^\S\n]+)")  # compiled when "bearer"/"basic" occurs
 
 
@@ -95,7 +95,13 @@ def _redact_pairs(text: str) -> str:
         q = val[0] if val[:1] in "\"'" and len(val) > 1 and val[-1] == val[0] else ""
         return f"{m.group('key')}{q}{MASK}{q}"
 
-    text = _LINE_KEY_VALUE.sub(rep, text)
+    # A pair is hidden only when is_secret_key(name), i.e. when the name with
+    # everything but [a-z0-9] removed holds a secret word; the name is part of
+    # the text, so text without one of those words has nothing to hide here
+    # (and the pattern is compiled only for text that might: issue 15).
+    flat = re.sub(r"[^a-z0-9]", "", text.lower())
+    if any(word in flat for word in _SECRET_WORDS + _SECRET_ENDINGS):
+        text = re.sub(_LINE_KEY_VALUE, rep, text)
     low = text.lower()
     if "bearer" not in low and "basic" not in low:
         return text

@@ -39,6 +39,11 @@ def _line_by_line(text: str) -> str:
 _PIECES = st.sampled_from(
     [
         "apiKey",
+        "sec",  # "sec_ret" flattens to a secret word: the prefilter must see it
+        "ret",
+        "_",
+        "Cookie",
+        "AUTH",
         "token",
         "maxTokens",
         "key",
