@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ctxfix import launch, walk
-from tests.cli_run import run_ctxfix
+from cli_run import run_ctxfix
 
 
 def _git_tree(root: Path) -> Path:
