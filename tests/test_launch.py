@@ -6,9 +6,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cli_run import run_ctxfix
 
 from ctxfix import launch, walk
-from cli_run import run_ctxfix
 
 
 def _git_tree(root: Path) -> Path:
