@@ -74,12 +74,8 @@ TEMP_SUFFIX = ".ctxfix-tmp"
 SEALS_DIR = ".seals"
 
 
-def sha256_bytes(data: bytes) -> str:
-    return sha256_hex(data)
-
-
 def sha256_file(path: Path) -> str:
-    return sha256_bytes(path.read_bytes())
+    return sha256_hex(path.read_bytes())
 
 
 def state_dir() -> Path:
@@ -206,7 +202,7 @@ def seal_of(
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return "sha256:" + sha256_bytes(canon.encode("utf-8"))
+    return "sha256:" + sha256_hex(canon.encode("utf-8"))
 
 
 class JournalStore:
@@ -354,8 +350,8 @@ class JournalStore:
                 {
                     "path": str(Path(os.path.abspath(ch.path))),
                     "target": str(target),
-                    "sha256_before": sha256_bytes(ch.before),
-                    "sha256_after": sha256_bytes(ch.after),
+                    "sha256_before": sha256_hex(ch.before),
+                    "sha256_after": sha256_hex(ch.after),
                     "backup": f"backups/{name}",
                     "mode": mode,
                     "reasons": list(ch.reasons),
@@ -721,7 +717,7 @@ def _rollback(
             original = backup.read_bytes()
         except OSError:
             raise CtxfixError(str(backup), "backup missing: cannot roll back") from None
-        if sha256_bytes(original) != f["sha256_before"]:
+        if sha256_hex(original) != f["sha256_before"]:
             raise CtxfixError(
                 str(backup), "journal tampered with: backup does not match its recorded hash"
             )

@@ -40,6 +40,11 @@ _SECRET_WORDS = (
 _SECRET_ENDINGS = ("token", "key", "auth", "pass", "cookie")
 
 
+def _flat(text: str) -> str:
+    """Lowercase letters and digits only: `X-Api_Key` -> `xapikey`."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
 @functools.lru_cache(maxsize=4096)
 def is_secret_key(name: str) -> bool:
     """True for key names whose values must never be shown.
@@ -48,7 +53,7 @@ def is_secret_key(name: str) -> bool:
     `password`... Counts like `maxTokens` are not secrets: only a name that
     *ends* in "token" counts, not one containing "tokens".
     """
-    flat = re.sub(r"[^a-z0-9]", "", name.lower())
+    flat = _flat(name)
     if not flat:
         return False
     if flat.endswith(_SECRET_ENDINGS):
@@ -99,7 +104,7 @@ def _redact_pairs(text: str) -> str:
     # everything but [a-z0-9] removed holds a secret word; the name is part of
     # the text, so text without one of those words has nothing to hide here
     # (and the pattern is compiled only for text that might: issue 15).
-    flat = re.sub(r"[^a-z0-9]", "", text.lower())
+    flat = _flat(text)
     if any(word in flat for word in _SECRET_WORDS + _SECRET_ENDINGS):
         text = re.sub(_LINE_KEY_VALUE, rep, text)
     low = text.lower()

@@ -10,6 +10,7 @@ import stat
 import pytest
 
 from ctxfix import journal as jmod
+from ctxfix.digest import sha256_hex
 from ctxfix.errors import CtxfixError
 from ctxfix.journal import FileChange, JournalStore, Transaction, atomic_write, rollback
 
@@ -48,7 +49,7 @@ def test_commit_and_rollback_restore_bytes(tmp_path, store):
     assert j.state == "applied"
     assert a.read_bytes() == b"a: 2 # keep\r\n"
     saved = json.loads(store.path_of(j.id).read_text())
-    assert saved["files"][0]["sha256_before"] == jmod.sha256_bytes(b"a: 1 # keep\r\n")
+    assert saved["files"][0]["sha256_before"] == sha256_hex(b"a: 1 # keep\r\n")
     rep = rollback(store, store.load(j.id))
     assert sorted(rep.restored) == sorted([str(a), str(b)])
     assert a.read_bytes() == b"a: 1 # keep\r\n"

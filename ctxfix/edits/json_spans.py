@@ -123,9 +123,8 @@ class _Scanner:
         while end < self.n and s[end] in "0123456789":
             end += 1
         if end == j or (s[j] == "0" and end - j > 1) or (end < self.n and s[end] in ".eExX"):
-            m = re.compile(_NUMBER).match(
-                s, j
-            )  # not a plain integer: the full JSON5 number grammar
+            # not a plain integer: the full JSON5 number grammar
+            m = re.compile(_NUMBER).match(s, j)
             if m is None:
                 raise Unsupported
             end = m.end()
