@@ -78,15 +78,21 @@ def threaded(urls: list[str], workers: int = 16) -> int:
     return n
 
 
-def cli_scan(urls: list[str], cwd: Path, *, hosts_file: bool = False) -> float:
+def cli_scan(
+    urls: list[str], cwd: Path, *, hosts_file: bool = False, python: str | None = None
+) -> float:
     """Wall time of a whole `ctxfix scan` process against `urls` (JSON out, no files).
 
     `hosts_file`: name the hosts in a `--hosts-file` instead of `--host` options.
+    `python`: the interpreter of another environment (one made with `pip install .`,
+    as users install it) whose `ctxfix` console script runs; default: this one's
+    `python -m ctxfix` (an editable install pays its import hook on every import).
     """
     import os
     import time
 
-    args = [sys.executable, "-m", "ctxfix", "scan", "--no-user", "--no-store", "--isolated"]
+    cmd = [str(Path(python).parent / "ctxfix")] if python else [sys.executable, "-m", "ctxfix"]
+    args = [*cmd, "scan", "--no-user", "--no-store", "--isolated"]
     if hosts_file:
         listing = cwd.parent / "hosts.txt"
         listing.write_text("# bench fleet\n" + "\n".join(urls) + "\n", encoding="utf-8")
@@ -102,10 +108,11 @@ def cli_scan(urls: list[str], cwd: Path, *, hosts_file: bool = False) -> float:
     return elapsed
 
 
-def sequential_process(urls: list[str]) -> float:
+def sequential_process(urls: list[str], python: str | None = None) -> float:
     """Wall time of the sequential loop as a fresh process (interpreter + `import ollama`).
 
-    The fair partner of `cli_scan`: both pay start-up and imports.
+    The fair partner of `cli_scan`: both pay start-up and imports, in the same
+    environment (`python`, default this one).
     """
     import os
     import time
@@ -116,7 +123,7 @@ def sequential_process(urls: list[str]) -> float:
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    subprocess.run([python or sys.executable, "-c", code], check=True, env=env)
     return time.perf_counter() - t
 
 

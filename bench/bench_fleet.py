@@ -46,6 +46,12 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cli-runs", type=int, default=3)
     ap.add_argument("--dead", type=int, default=0)
+    ap.add_argument(
+        "--python",
+        default=None,
+        help="interpreter of another environment (e.g. one made with `pip install .`) whose "
+        "`ctxfix` console script runs the process rows (the loop runs there too)",
+    )
     args = ap.parse_args()
     hung = []
     for _ in range(args.dead):
@@ -77,8 +83,10 @@ def main() -> None:
                     assert sequential(urls) == args.hosts * args.models
                     seq.append(time.perf_counter() - t)
                 if i < args.cli_runs:
-                    cli.append(cli_scan(fleet, Path(tmp) / "project", hosts_file=True))
-                    seqp.append(sequential_process(urls))
+                    cli.append(
+                        cli_scan(fleet, Path(tmp) / "project", hosts_file=True, python=args.python)
+                    )
+                    seqp.append(sequential_process(urls, python=args.python))
     for s in hung:
         s.close()
     c, q = statistics.median(conc), statistics.median(seq)

@@ -49,6 +49,12 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--cli-runs", type=int, default=5)
+    ap.add_argument(
+        "--python",
+        default=None,
+        help="interpreter of another environment (e.g. one made with `pip install .`) whose "
+        "`ctxfix` console script runs the process rows (the loop runs there too)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = build_store(Path(tmp) / "models", args.models)
@@ -69,8 +75,8 @@ def main() -> None:
                 assert threaded([url]) == args.models
                 thr.append(time.perf_counter() - t)
                 if i < args.cli_runs:
-                    cli.append(cli_scan([url], Path(tmp) / "project"))
-                    seqp.append(sequential_process([url]))
+                    cli.append(cli_scan([url], Path(tmp) / "project", python=args.python))
+                    seqp.append(sequential_process([url], python=args.python))
     c, s = statistics.median(conc), statistics.median(seq)
     print(f"models={args.models} latency={args.latency * 1000:g}ms runs={args.runs}")
     print(f"scan_host:              {stats(conc)}")

@@ -14,12 +14,52 @@ from typing import Any
 
 from ctxfix.errors import CtxfixError
 from ctxfix.names import canonical
-from ctxfix.sources.server import _client, _describe, parse_host, parse_parameters
+from ctxfix.sources.server import parse_host, parse_parameters
+
+
+def _client(url: str, read_timeout: float, connect_timeout: float) -> Any:
+    """The official client for one call, its whole conversation within `read_timeout`.
+
+    The transport (ctxfix/deadline.py) bounds every read, write and connect by
+    the same overall deadline, so a trickling server cannot hold `apply` past it.
+    """
+    import httpx
+
+    from ctxfix.deadline import transport
+    from ctxfix.ollama_client import load as _load_ollama
+
+    ollama = _load_ollama()
+    return ollama.Client(
+        host=url,
+        timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+        transport=transport(read_timeout),
+    )
+
+
+def _describe(exc: BaseException, read_timeout: float) -> str:
+    """One line for an exception the official client raised."""
+    import httpx
+
+    from ctxfix.ollama_client import load as _load_ollama
+
+    ollama = _load_ollama()
+    if isinstance(exc, ollama.ResponseError):
+        return f"HTTP {exc.status_code}: {exc.error}"
+    if isinstance(exc, ConnectionError | httpx.ConnectError):
+        return "connection refused"
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connect timed out after 0.5 s"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no complete answer within {read_timeout:g} s"
+    if isinstance(exc, ValueError):  # json.JSONDecodeError, pydantic ValidationError
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"malformed response ({first})"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _fail(url: str, what: str, exc: BaseException, read_timeout: float) -> CtxfixError:
     try:
-        problem, _ = _describe(exc, read_timeout, 0.5)
+        problem = _describe(exc, read_timeout)
     except Exception:
         problem = f"{type(exc).__name__}: {exc}"
     return CtxfixError(url, f"{what}: {problem}")

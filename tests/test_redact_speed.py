@@ -14,6 +14,12 @@ from hypothesis import strategies as st
 
 from ctxfix import redact
 
+# the pair pattern as it was before the whole-text pass and its lookbehind
+_FORMER_KEY_VALUE = (
+    r"""(?P<key>(?P<kq>["']?)(?P<name>[A-Za-z0-9_.$-]+)(?P=kq)\s*[:=]\s*)"""
+    r"""(?P<val>"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|(?![{\[])[^\s,#}\]]+)"""
+)
+
 
 def _line_by_line(text: str) -> str:
     """The former per-line pass (the reference)."""
@@ -30,7 +36,7 @@ def _line_by_line(text: str) -> str:
             q = val[0] if val[:1] in "\"'" and len(val) > 1 and val[-1] == val[0] else ""
             return f"{m.group('key')}{q}{redact.MASK}{q}"
 
-        line = re.sub(redact._KEY_VALUE, rep, line)
+        line = re.sub(_FORMER_KEY_VALUE, rep, line)
         return re.sub(redact._BEARER, lambda m: f"{m.group(1)}{m.group(2)}{redact.MASK}", line)
 
     return "\n".join(pairs(line) for line in text.split("\n"))
@@ -89,3 +95,51 @@ def test_a_pair_split_over_two_lines_is_left_as_before() -> None:
     text = "apiKey:\nvisible-words here\nBearer\nabcdefgh\npassword = hunter22\n"
     assert redact._redact_pairs(text) == _line_by_line(text)
     assert "hunter22" not in redact._redact_pairs(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_the_lookbehind_finds_the_same_pairs_as_the_former_pattern(text: str) -> None:
+    """register_text_pairs reads raw files with `_KEY_VALUE`: the same pairs, same spans."""
+    spans = [
+        (m.span(), m.group("name"), m.group("val")) for m in re.finditer(redact._KEY_VALUE, text)
+    ]
+    assert spans == [
+        (m.span(), m.group("name"), m.group("val")) for m in re.finditer(_FORMER_KEY_VALUE, text)
+    ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES | st.sampled_from(["://", "@", "/", "http", "9", "+", "<"]), max_size=40))
+def test_the_secret_name_prefilter_never_skips_a_secret_pair(pieces: list[str]) -> None:
+    """Text the prefilter passes over has no pair a full pass would hide."""
+    text = "".join(pieces)
+    if not redact._may_hold_secret_name(text):
+        assert _line_by_line(text) == "\n".join(
+            re.sub(redact._BEARER, lambda m: f"{m.group(1)}{m.group(2)}{redact.MASK}", line)
+            for line in text.split("\n")
+        )
+
+
+_SECRETS = st.lists(
+    st.lists(_PIECES | st.just("*"), min_size=1, max_size=8).map("".join), max_size=3
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES | st.sampled_from(["*", "***", "://", "@"]), max_size=40), _SECRETS)
+def test_redaction_is_idempotent(pieces: list[str], secrets: list[str]) -> None:
+    """What redact() returned is handed back unchanged: it must already be a fixed point."""
+    reg = redact.Registry()
+    reg.add_all(secrets)
+    once = reg("".join(pieces))
+    reg._last = None  # a real second pass, not the remembered output
+    assert reg(once) == once
+
+
+def test_a_secret_registered_after_a_redaction_is_hidden_in_the_same_text() -> None:
+    reg = redact.Registry()
+    out = reg("token ghp_0123456789abcdef in the report " + "x" * 5000)
+    assert reg(out) is out
+    reg.add("ghp_0123456789abcdef")
+    assert "ghp_" not in reg(out)

@@ -1,7 +1,7 @@
 """`--server-timeout` is an overall deadline per host, not a per-read timeout.
 
 Regression (issue 11): a server that trickles one byte every 0.2 s never
-trips httpx's per-read timeout, and kept `scan` running past 120 s with
+trips a per-read timeout, and kept `scan` running past 120 s with
 `--server-timeout 1`. A real TCP server on 127.0.0.1 does exactly that here.
 """
 
@@ -72,9 +72,9 @@ def test_a_trickling_server_costs_at_most_its_deadline(slowloris: str, tmp_path,
 
 def test_a_huge_answer_is_cut_at_the_size_bound(monkeypatch, tmp_path, capsys) -> None:
     """A server that answers /api/tags with more than the bound: one warning, no 2 GB."""
-    from ctxfix import deadline
+    from ctxfix import ollama_http
 
-    monkeypatch.setattr(deadline, "MAX_BYTES", 64 * 1024)  # the real bound is 256 MiB
+    monkeypatch.setattr(ollama_http, "MAX_BYTES", 64 * 1024)  # the real bound is 256 MiB
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(8)

@@ -30,8 +30,9 @@ def dial_problem(url: str) -> str | None:
 
     Why: `envconfig.Host` never fails, so `$OLLAMA_HOST` can name a host no
     dialler accepts (`::1:99999999999`, undecodable bytes). Go's client then
-    fails to connect; ctxfix must say so, not stop (exit 2) or crash on
-    httpx's IDNA encoding of a non-ASCII name.
+    fails to connect; ctxfix must say so, not stop (exit 2) or crash while
+    encoding a non-ASCII name. What counts is what ctxfix/ollama_http.py dials
+    (`ascii_host`), decided there once.
     """
     import urllib.parse
 
@@ -45,29 +46,13 @@ def dial_problem(url: str) -> str | None:
         if "@" in url:  # the parser's message would echo the userinfo
             return "not a valid host address"
         return exc.problem.removeprefix("invalid Ollama host: ")
-    name = urllib.parse.urlsplit(parsed).hostname or ""
-    if not name.isascii():
-        try:
-            import idna
-
-            idna.encode(name, uts46=True)
-        except Exception:  # idna.IDNAError, UnicodeError: not a name DNS can carry
-            return f"host name {name!r} is not a valid internationalised domain name"
-    if len(parsed) > _MAX_URL:  # httpx refuses longer URLs ("URL too long")
-        return f"the address is {len(parsed):,} characters long (at most {_MAX_URL:,})"
-    # whatever else the HTTP client refuses (`h\x01x`; `１２３`, which IDNA 2008
-    # refuses without the UTS 46 mapping above) is a host it cannot dial, not a crash
-    import httpx
+    from ctxfix.ollama_http import ascii_host
 
     try:
-        httpx.URL(parsed)
-    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
-        return strip_userinfo(str(exc)).encode("ascii", "backslashreplace").decode()
+        ascii_host(urllib.parse.urlsplit(parsed).hostname or "")
+    except ValueError as exc:
+        return strip_userinfo(str(exc))
     return None
-
-
-_MAX_URL = 65536 - 1024
-"""httpx's `MAX_URL_LENGTH` (httpx/_urlparse.py), less room for the API path."""
 
 
 MAX_HOSTS_FILE_BYTES = 1024 * 1024

@@ -13,12 +13,13 @@ most `--server-timeout`, an overall deadline on its whole conversation
 
 Speed (issue 15): a host's /api/version, /api/tags and /api/ps go out
 together, then /api/show runs on up to PER_HOST_MAX lanes sized by the
-measured round trip; all lanes of a host share one `ollama.Client` (httpx is
-thread-safe) and so one connection pool. A fleet (`scan_hosts`) scans every
-host at once under GLOBAL_MAX requests in flight; a dead host never holds
-back a live one. Numbers and their reasons are on the constants below and
-in bench/RESULTS.md. The `ollama` client is imported lazily: an offline scan
-never pays its import cost.
+measured round trip; all lanes of a host share one `ollama_http.Host` and so
+one keep-alive connection pool. A fleet (`scan_hosts`) scans every host at
+once under GLOBAL_MAX requests in flight; a dead host never holds back a live
+one. Numbers and their reasons are on the constants below and in
+bench/RESULTS.md. Reads go through ctxfix/ollama_http.py (the standard
+library), not the official client: its import alone cost more than a
+50-model scan at 50 ms.
 
 Note on `parameters`: Ollama prints each value with Go's `%#v` of a float64,
 so 1000000 arrives as `1e+06` and 1048576 as `1.048576e+06`. That is the
@@ -309,61 +310,29 @@ class _Gate:
 # --------------------------------------------------------------------------- the client
 
 
-def _client(
-    url: str,
-    read_timeout: float,
-    connect_timeout: float,
-    deadline: float | None = None,
-    *,
-    max_connections: int | None = None,
-) -> Any:
-    """The official client; with `deadline`, the host's whole conversation ends within it.
-
-    One client per host, shared by that host's lanes: httpx.Client is
-    thread-safe and its connection pool (sized `max_connections`, keep-alive
-    for all of them, so no lane reconnects) reuses sockets across lanes.
-    """
-    import httpx
-
-    from ctxfix.ollama_client import load as _load_ollama
-
-    ollama = _load_ollama()
-
-    kw: dict[str, Any] = {}
-    if deadline is not None:
-        from ctxfix.deadline import transport
-
-        kw["transport"] = transport(deadline, max_connections=max_connections)
-    return ollama.Client(
-        host=url, timeout=httpx.Timeout(read_timeout, connect=connect_timeout), **kw
-    )
-
-
 class _Aborted(Exception):
     """A previous request timed out; do not start more against this host."""
 
 
 def _describe(exc: BaseException, read_timeout: float, connect_timeout: float) -> tuple[str, bool]:
     """(problem text, host is unusable) for an exception from one request."""
-    import httpx
+    from ctxfix import ollama_http as http
 
-    from ctxfix.ollama_client import load as _load_ollama
-
-    ollama = _load_ollama()
-
-    if isinstance(exc, ollama.ResponseError):
-        return f"HTTP {exc.status_code}: {exc.error}", False
-    if isinstance(exc, ConnectionError | httpx.ConnectError):
-        return "connection refused", True
-    if isinstance(exc, httpx.ConnectTimeout):
+    if isinstance(exc, http.HTTPError):
+        return str(exc), False
+    if isinstance(exc, http.ConnectFailed):
+        return str(exc), True
+    if isinstance(exc, http.ConnectTimedOut):
         return f"connect timed out after {connect_timeout:g} s", True
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, http.TimedOut):
         return f"no complete answer within {read_timeout:g} s (--server-timeout)", True
-    if isinstance(exc, ValueError):  # json.JSONDecodeError, pydantic ValidationError
+    if isinstance(exc, http.TooLarge):  # every later read would be over the bound too
+        return str(exc), True
+    if isinstance(exc, ValueError):  # http.Malformed: bad JSON, or the wrong shape
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return f"malformed response ({first})", False
-    if isinstance(exc, httpx.HTTPError):  # e.g. the server hung up on this one request
-        return f"{type(exc).__name__}: {exc}", False
+    if isinstance(exc, http.ProtocolFault):  # the server hung up on this one request
+        return str(exc), False
     return f"{type(exc).__name__}: {exc}", False
 
 
@@ -385,8 +354,10 @@ class _HostSession:
         self.gate = gate
         # --server-timeout is the overall deadline of this host's conversation;
         # cap lanes + /api/ps may overlap, so the pool holds cap + 1 connections
-        self.client = _client(
-            url, read_timeout, connect_timeout, deadline=read_timeout, max_connections=cap + 1
+        from ctxfix.ollama_http import Host
+
+        self.client = Host(
+            url, timeout=read_timeout, connect_timeout=connect_timeout, max_connections=cap + 1
         )
         self.aborted = threading.Event()
         self.warnings: list[Warning_] = []
@@ -431,11 +402,13 @@ class _HostSession:
             return None
 
 
-def _json_get(client: Any, path: str) -> Any:
-    resp = client._request_raw("GET", path)
-    data = resp.json()
+def _json_object(client: Any, method: str, path: str, body: Any = None) -> dict[str, Any]:
+    """One request whose answer must be a JSON object (every endpoint a scan reads)."""
+    from ctxfix.ollama_http import Malformed
+
+    data = client.json(method, path, body)
     if not isinstance(data, dict):
-        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        raise Malformed(f"expected a JSON object, got {type(data).__name__}")
     return data
 
 
@@ -443,7 +416,7 @@ def _json_get(client: Any, path: str) -> Any:
 class _Tag:
     """One /api/tags entry, read from the raw JSON.
 
-    Raw and not `client.list()`: the client's typed `ModelDetails` drops
+    Not the official client's `list()`: its typed `ModelDetails` drops
     `details.context_length`, which Ollama >= 0.30.0 sends per model
     (github:ollama/ollama api/types.go `ModelDetails.ContextLength`
     `json:"context_length,omitempty"`, filled in server/model_list_cache.go
@@ -503,7 +476,7 @@ def scan_host(
     try:
         return _scan(s)
     finally:
-        s.client._client.close()
+        s.client.close()
 
 
 def scan_hosts(
@@ -555,13 +528,13 @@ def _scan(s: _HostSession) -> HostScan:
     with ThreadPoolExecutor(max_workers=s.cap + 2, thread_name_prefix="ctxfix-ollama") as pool:
         # 1. version, tags and ps at once: one round trip, not three. The
         # version still decides: a dead host is reported once, from its answer.
-        f_tags = pool.submit(s.request, lambda: _json_get(s.client, "/api/tags"))
-        f_ps = pool.submit(s.call, "/api/ps", lambda: s.client.ps())
+        f_tags = pool.submit(s.request, lambda: _json_object(s.client, "GET", "/api/tags"))
+        f_ps = pool.submit(s.call, "/api/ps", lambda: _json_object(s.client, "GET", "/api/ps"))
         t0 = time.monotonic()
         try:
             with s.gate:  # not s.request: a failed /api/ps must not pre-empt the verdict
                 t0 = time.monotonic()  # the round trip, not the wait for a slot
-                ver = _json_get(s.client, "/api/version")
+                ver = _json_object(s.client, "GET", "/api/version")
             rtt = time.monotonic() - t0
         except Exception as exc:
             down = _version_failed(s, exc)
@@ -623,14 +596,12 @@ def _result(fut: Any) -> Any:
 
 def _version_failed(s: _HostSession, exc: BaseException) -> HostScan | None:
     """The HostScan for a host whose /api/version failed, or None to go on (a 404)."""
-    import httpx
+    from ctxfix import ollama_http as http
 
     url = s.url
-    if isinstance(exc, ConnectionError):
-        return _down(url, "connection refused")
-    if isinstance(exc, httpx.ConnectError):
-        return _down(url, f"cannot connect ({exc})")
-    if isinstance(exc, httpx.ConnectTimeout):
+    if isinstance(exc, http.ConnectFailed):
+        return _down(url, str(exc) if exc.refused else f"cannot connect ({exc})")
+    if isinstance(exc, http.ConnectTimedOut):
         return _down(url, f"connect timed out after {s.connect_timeout:g} s")
     problem, fatal = _describe(exc, s.read_timeout, s.connect_timeout)
     # a server that answers /api/version with a 500 or garbage is not going to
@@ -649,15 +620,23 @@ def _down(url: str, why: str) -> HostScan:
     return HostScan(url, None, [], [w])
 
 
-def _loaded(ps: Any) -> dict[str, dict[str, Any]]:
+def _loaded(ps: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """/api/ps by canonical name: the context each model is loaded with, and its sizes.
+
+    Entries that are not objects, or lack a name, are skipped; a field of the
+    wrong type reads as absent (github:ollama/ollama api/types.go `ProcessModelResponse`).
+    """
     out: dict[str, dict[str, Any]] = {}
-    for m in getattr(ps, "models", None) or []:
-        name = m.model or m.name
-        if name:
+    models = (ps or {}).get("models")
+    for m in models if isinstance(models, list) else []:
+        if not isinstance(m, dict):
+            continue
+        name = m.get("model") or m.get("name")
+        if isinstance(name, str) and name:
             out[canonical(name)] = {
-                "context_length": m.context_length,
-                "size": int(m.size) if m.size is not None else None,
-                "size_vram": int(m.size_vram) if m.size_vram is not None else None,
+                "context_length": _int_or_none(m.get("context_length")),
+                "size": _int_or_none(m.get("size")),
+                "size_vram": _int_or_none(m.get("size_vram")),
             }
     return out
 
@@ -678,7 +657,7 @@ def _show_one(s: _HostSession, tag: _Tag) -> ModelDef | None:
     geometry the KV estimate needs), details (parent) and the modelfile (the
     GGUF blob digest). /api/tags has none of these but the native context."""
     name = tag.name
-    show = s.call("/api/show", lambda: s.client.show(name), what=name)
+    show = s.call("/api/show", lambda: _show_fields(s.client, name), what=name)
     if show is None:
         return None
     url = s.url
@@ -695,8 +674,8 @@ def _show_one(s: _HostSession, tag: _Tag) -> ModelDef | None:
             num_ctx = Sourced(v, "server", nloc, note)
         else:
             invalid = Sourced(str(raw), "server", nloc)
-    kv = dict(show.modelinfo or {})
-    details = show.details.model_dump(exclude_none=True) if show.details is not None else {}
+    kv = show.model_info
+    details = show.details
     geometry = geometry_from_model_info(kv)
     if tag.context_length and (geometry is None or not geometry.context_length):
         # a model whose model_info lacks the native context (a cloud model, a
@@ -725,7 +704,54 @@ def _show_one(s: _HostSession, tag: _Tag) -> ModelDef | None:
         details=details,
         # server/images.go Capabilities: a projector (or vision.block_count) makes
         # "vision", which raises num_ctx to at least 2,048 (server/sched.go getRunner)
-        vision="vision" in (show.capabilities or []),
+        vision="vision" in show.capabilities,
+    )
+
+
+@record(frozen=True)
+class _Show:
+    """The /api/show fields a scan uses, checked for type."""
+
+    parameters: str | None
+    model_info: dict[str, Any]
+    details: dict[str, Any]
+    modelfile: str | None
+    capabilities: list[str]
+
+
+_DETAILS = ("parent_model", "format", "family", "families", "parameter_size", "quantization_level")
+"""The `details` fields kept, as the official client's `ModelDetails` keeps them
+(github:ollama/ollama-python ollama/_types.py; others are dropped there too)."""
+
+
+def _show_fields(client: Any, name: str) -> _Show:
+    """POST /api/show for `name`; an answer of the wrong shape raises Malformed.
+
+    The shape is github:ollama/ollama api/types.go `ShowResponse`: `parameters`
+    and `modelfile` strings, `model_info` and `details` objects, `capabilities`
+    a list of strings; any of them may be absent (`omitempty`).
+    """
+    from ctxfix.ollama_http import Malformed
+
+    data = _json_object(client, "POST", "/api/show", {"model": name})
+
+    def typed(key: str, kind: type, default: Any) -> Any:
+        v = data.get(key)
+        if v is None:
+            return default
+        if not isinstance(v, kind):
+            raise Malformed(f"{key} is a {type(v).__name__}, not a {kind.__name__}")
+        return v
+
+    raw_details = typed("details", dict, {})
+    details = {k: raw_details[k] for k in _DETAILS if raw_details.get(k) is not None}
+    capabilities = typed("capabilities", list, [])
+    return _Show(
+        parameters=typed("parameters", str, None),
+        model_info=typed("model_info", dict, {}),
+        details=details,
+        modelfile=typed("modelfile", str, None),
+        capabilities=[c for c in capabilities if isinstance(c, str)],
     )
 
 

@@ -1,0 +1,274 @@
+"""The scan's HTTP client (ctxfix/ollama_http.py): proxies, redirects, keep-alive, errors.
+
+Proxy rules are Go's (golang.org/x/net http/httpproxy), what Ollama's own client
+follows; the tables below are ported from its proxy_test.go. Every server here
+is a real HTTP server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from ctxfix import ollama_http
+from ctxfix.ollama_http import Host, _no_proxy, proxy_for
+
+# golang.org/x/net http/httpproxy/proxy_test.go `noProxy` and `UseProxyTests`
+# (host, proxied), every host asked on port 80.
+GO_NO_PROXY = (
+    "foobar.com, .barbaz.net, *.wildcard.io, 192.168.1.1, 192.168.1.2:81, 192.168.1.3:80, "
+    "10.0.0.0/30, 2001:db8::52:0:1, [2001:db8::52:0:2]:443, [2001:db8::52:0:3]:80, "
+    "2002:db8:a::45/64"
+)
+GO_USE_PROXY = [
+    ("localhost", False),
+    ("127.0.0.1", False),
+    ("127.0.0.2", False),
+    ("[::1]", False),
+    ("[::2]", True),
+    ("192.168.1.1", False),
+    ("192.168.1.2", True),
+    ("192.168.1.3", False),
+    ("192.168.1.4", True),
+    ("10.0.0.2", False),
+    ("[2001:db8::52:0:1]", False),
+    ("[2001:db8::52:0:2]", True),
+    ("[2001:db8::52:0:3]", False),
+    ("[2002:db8:a::123]", False),
+    ("[fe80::424b:c8be:1643:a1b6]", True),
+    ("barbaz.net", True),
+    ("www.barbaz.net", False),
+    ("foobar.com", False),
+    ("www.foobar.com", False),
+    ("foofoobar.com", True),
+    ("baz.com", True),
+    ("localhost.net", True),
+    ("local.localhost", True),
+    ("barbarbaz.net", True),
+    ("wildcard.io", True),
+    ("nested.wildcard.io", False),
+    ("awildcard.io", True),
+]
+
+
+@pytest.mark.parametrize(("host", "proxied"), GO_USE_PROXY)
+def test_no_proxy_follows_go(host: str, proxied: bool) -> None:
+    assert _no_proxy(host.strip("[]"), 80, GO_NO_PROXY) is not proxied
+    assert _no_proxy(host.strip("[]"), 80, "*") is True  # TestAllNoProxy
+    assert _no_proxy("example.com", 80, ":1") is False  # TestInvalidNoProxy
+
+
+# proxy_test.go `proxyForURLTests`: (environment, request URL, proxy or None)
+GO_PROXY_FOR_URL = [
+    ({"HTTP_PROXY": "127.0.0.1:8080"}, "http://example.com", "http://127.0.0.1:8080"),
+    ({"HTTP_PROXY": "cache.corp.example.com:1234"}, "http://example.com",
+     "http://cache.corp.example.com:1234"),
+    ({"HTTP_PROXY": "cache.corp.example.com"}, "http://example.com",
+     "http://cache.corp.example.com"),
+    ({"HTTP_PROXY": "localhost"}, "http://example.com", "http://localhost"),
+    ({"HTTP_PROXY": "https://cache.corp.example.com"}, "http://example.com",
+     "https://cache.corp.example.com"),
+    ({"HTTP_PROXY": "socks5://127.0.0.1"}, "http://example.com", "socks5://127.0.0.1"),
+    ({"HTTP_PROXY": "http.proxy.tld", "HTTPS_PROXY": "secure.proxy.tld"},
+     "http://insecure.tld/", "http://http.proxy.tld"),
+    ({"HTTP_PROXY": "http.proxy.tld", "HTTPS_PROXY": "secure.proxy.tld"},
+     "https://secure.tld/", "http://secure.proxy.tld"),
+    ({"HTTP_PROXY": "http.proxy.tld"}, "https://secure.tld/", None),
+    # Go refuses HTTP_PROXY in a CGI environment (attacker-controlled); ctxfix goes direct
+    ({"HTTP_PROXY": "http://10.1.2.3:8080", "REQUEST_METHOD": "GET"}, "http://example.com", None),
+    ({"HTTPS_PROXY": "https://secure.proxy.tld", "REQUEST_METHOD": "GET"}, "https://secure.tld/",
+     "https://secure.proxy.tld"),
+    ({}, "http://example.com", None),
+    ({"NO_PROXY": "example.com", "HTTP_PROXY": "proxy"}, "http://example.com/", None),
+    ({"NO_PROXY": ".example.com", "HTTP_PROXY": "proxy"}, "http://example.com/", "http://proxy"),
+    ({"NO_PROXY": "ample.com", "HTTP_PROXY": "proxy"}, "http://example.com/", "http://proxy"),
+    ({"NO_PROXY": "example.com", "HTTP_PROXY": "proxy"}, "http://foo.example.com/", None),
+    ({"NO_PROXY": ".foo.com", "HTTP_PROXY": "proxy"}, "http://example.com/", "http://proxy"),
+    ({"NO_PROXY": ".示例.com", "HTTP_PROXY": "proxy"}, "http://www.示例.com", None),
+    ({"NO_PROXY": "xn--fsq092h.com", "HTTP_PROXY": "proxy"}, "http://www.示例.com", None),
+    ({"NO_PROXY": "示例.com", "HTTP_PROXY": "proxy"}, "http://www.xn--fsq092h.com", None),
+    # lower-case names are read too (TestFromEnvironmentLowerCase)
+    ({"http_proxy": "httpproxy"}, "http://example.com", "http://httpproxy"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("env", "url", "want"), GO_PROXY_FOR_URL)
+def test_proxy_for_follows_go(env: dict[str, str], url: str, want: str | None) -> None:
+    import urllib.parse
+
+    p = urllib.parse.urlsplit(url)
+    port = p.port or (443 if p.scheme == "https" else 80)
+    assert proxy_for(p.scheme, p.hostname or "", port, env) == want
+
+
+# --------------------------------------------------------------------------- live servers
+
+
+Handler = Callable[[http.server.BaseHTTPRequestHandler], None]
+
+
+@contextmanager
+def serving(handle: Handler, *, close_after_each: bool = False) -> Iterator[tuple[str, list]]:
+    """A real HTTP/1.1 server on 127.0.0.1; yields (url, the requests it saw)."""
+    seen: list[dict] = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a: object) -> None:
+            pass
+
+        def _any(self) -> None:
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n) if n else b""
+            seen.append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": dict(self.headers),
+                    "body": body,
+                    "peer": self.client_address[1],
+                }
+            )
+            handle(self)
+            if close_after_each:  # keep-alive promised, then the socket closed
+                self.wfile.flush()
+                self.close_connection = True
+
+        do_GET = do_POST = do_CONNECT = _any
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    t.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}", seen
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def reply(status: int, body: bytes | dict, headers: dict | None = None) -> Handler:
+    data = json.dumps(body).encode() if isinstance(body, dict) else body
+
+    def handle(h: http.server.BaseHTTPRequestHandler) -> None:
+        h.send_response(status)
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    return handle
+
+
+def test_an_http_error_reads_the_json_error_field_else_the_body() -> None:
+    with serving(reply(404, {"error": "model 'x' not found"})) as (url, _):
+        host = Host(url, timeout=5, connect_timeout=1)
+        with pytest.raises(ollama_http.HTTPError, match=r"^HTTP 404: model 'x' not found$"):
+            host.json("POST", "/api/show", {"model": "x"})
+        host.close()
+    with serving(reply(502, b"Bad Gateway\n")) as (url, _):
+        host = Host(url, timeout=5, connect_timeout=1)
+        with pytest.raises(ollama_http.HTTPError, match=r"^HTTP 502: Bad Gateway$"):
+            host.json("GET", "/api/tags")
+        host.close()
+
+
+def test_the_api_key_is_sent_as_a_bearer_token_but_never_to_another_origin(monkeypatch) -> None:
+    monkeypatch.setenv("OLLAMA_API_KEY", "sk-ollama-secret-1234")
+    with serving(reply(200, {"version": "0.30.0"})) as (target, seen_target):
+        moved = reply(307, b"", {"Location": f"{target}/api/version"})
+        with serving(moved) as (url, seen_first):
+            host = Host(url, timeout=5, connect_timeout=1)
+            assert host.json("GET", "/api/version") == {"version": "0.30.0"}
+            host.close()
+    assert seen_first[0]["headers"]["Authorization"] == "Bearer sk-ollama-secret-1234"
+    assert "Authorization" not in seen_target[0]["headers"]  # a redirect elsewhere drops it
+
+
+def test_a_post_redirected_with_303_becomes_a_get_and_307_keeps_it() -> None:
+    with serving(reply(200, {"ok": True})) as (target, seen):
+        for status, method in ((303, "GET"), (307, "POST")):
+            with serving(reply(status, b"", {"Location": f"{target}/api/show"})) as (url, _):
+                host = Host(url, timeout=5, connect_timeout=1)
+                assert host.json("POST", "/api/show", {"model": "m"}) == {"ok": True}
+                host.close()
+            assert seen[-1]["method"] == method
+    assert seen[-1]["body"] == b'{"model": "m"}'
+
+
+def test_redirect_loops_end() -> None:
+    def loop(h: http.server.BaseHTTPRequestHandler) -> None:
+        reply(302, b"", {"Location": "/api/version"})(h)
+
+    with serving(loop) as (url, seen):
+        host = Host(url, timeout=5, connect_timeout=1)
+        with pytest.raises(ollama_http.ProtocolFault, match="more than 5 redirects"):
+            host.json("GET", "/api/version")
+        host.close()
+    assert len(seen) == 6
+
+
+def test_a_keep_alive_connection_the_server_closed_is_retried_once() -> None:
+    with serving(reply(200, {"version": "0.30.0"}), close_after_each=True) as (url, seen):
+        host = Host(url, timeout=5, connect_timeout=1)
+        for _ in range(3):
+            assert host.json("GET", "/api/version") == {"version": "0.30.0"}
+        host.close()
+    assert len(seen) == 3
+
+
+def test_lanes_share_kept_alive_connections() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with serving(reply(200, {"models": []})) as (url, seen):
+        host = Host(url, timeout=5, connect_timeout=1, max_connections=4)
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: host.json("GET", "/api/tags"), range(40)))
+        host.close()
+    assert len(seen) == 40 and len({r["peer"] for r in seen}) <= 4
+
+
+def test_a_plain_http_proxy_gets_the_absolute_url_and_its_own_credentials(monkeypatch) -> None:
+    with serving(reply(200, {"version": "0.30.0"})) as (proxy, seen):
+        port = proxy.rsplit(":", 1)[1]
+        monkeypatch.setenv("HTTP_PROXY", f"http://us%40er:p%3Ass@127.0.0.1:{port}")
+        monkeypatch.setenv("NO_PROXY", "other.internal")
+        host = Host("http://ollama.internal:11434", timeout=5, connect_timeout=1)
+        assert host.json("GET", "/api/version") == {"version": "0.30.0"}
+        host.close()
+    assert seen[0]["path"] == "http://ollama.internal:11434/api/version"
+    assert seen[0]["headers"]["Proxy-Authorization"] == "Basic dXNAZXI6cDpzcw=="  # us@er:p:ss
+
+
+def test_an_https_host_is_tunnelled_through_the_proxy(monkeypatch) -> None:
+    with serving(reply(403, b"")) as (proxy, seen):
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+        host = Host("https://ollama.internal:443", timeout=5, connect_timeout=1)
+        with pytest.raises(ollama_http.ConnectFailed, match="Tunnel connection failed: 403"):
+            host.json("GET", "/api/version")
+        host.close()
+    assert seen[0]["method"] == "CONNECT" and seen[0]["path"] == "ollama.internal:443"
+
+
+def test_a_proxy_it_cannot_speak_is_reported_without_its_credentials(monkeypatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "socks5://admin:hunter22@10.0.0.9:1080")
+    host = Host("http://ollama.internal:11434", timeout=5, connect_timeout=1)
+    with pytest.raises(ollama_http.ConnectFailed) as e:
+        host.json("GET", "/api/version")
+    host.close()
+    assert "only http:// proxies" in str(e.value) and "hunter22" not in str(e.value)
+
+
+def test_loopback_hosts_never_go_through_the_proxy(monkeypatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens on port 9
+    with serving(reply(200, {"version": "0.30.0"})) as (url, seen):
+        host = Host(url, timeout=5, connect_timeout=1)
+        assert host.json("GET", "/api/version") == {"version": "0.30.0"}
+        host.close()
+    assert seen[0]["path"] == "/api/version"
