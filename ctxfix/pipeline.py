@@ -91,17 +91,13 @@ def _read_stores(
     return out
 
 
-def _read_servers(
-    targets: Targets,
-    settings: Settings,
-    warnings: list[Warning_],
-    progress: Progress | None = None,
-) -> tuple[list[ServerInfo], list[ModelDef]]:
+def _server_hosts(targets: Targets, warnings: list[Warning_]) -> list[str]:
+    """The hosts to ask, each server once; an explicit host no client can dial stops the scan."""
     if not targets.hosts:
-        return [], []
+        return []
     from ctxfix.redact import strip_userinfo
     from ctxfix.sources.hosts import dial_problem
-    from ctxfix.sources.server import parse_host, scan_hosts
+    from ctxfix.sources.server import parse_host
 
     hosts: list[str] = []
     seen: set[str] = set()
@@ -120,26 +116,84 @@ def _read_servers(
             shown = strip_userinfo(h).encode("utf-8", "backslashreplace").decode()
             w = f"no Ollama server at {shown} ($OLLAMA_HOST): {problem}"
             warnings.append(Warning_(None, w + "; scanned files and stores only"))
-    if not hosts:
-        return [], []
-    progress = progress or Progress.disabled()
-    progress.stage("asking Ollama servers", len(hosts))
-    # every host at once under one global bound (ctxfix.sources.server.GLOBAL_MAX):
-    # a fleet takes about as long as its slowest host, a dead one its own deadline
-    scans = scan_hosts(
-        hosts,
-        read_timeout=settings.server_timeout,
-        connect_timeout=settings.connect_timeout,
-        on_done=progress.advance,  # as each host finishes, not all at the end
-    )
-    servers: list[ServerInfo] = []
-    models: list[ModelDef] = []
-    for scan in scans:
-        warnings.extend(scan.warnings)
-        if scan.info is not None:
-            servers.append(scan.info)
-        models.extend(scan.models)
-    return servers, models
+    return hosts
+
+
+class _ServerScan:
+    """The servers' scan, started before the files are read and joined when needed.
+
+    Why in the background (issue 15): a server scan is mostly waiting on the
+    network (50 ms a round at 50 ms latency); reading Modelfiles, GGUFs and
+    stores meanwhile, and importing the rule and plan modules, costs nothing
+    then. Every host at once under one global bound
+    (ctxfix.sources.server.GLOBAL_MAX): a fleet takes about as long as its
+    slowest host, a dead one its own deadline. Hosts finished before the
+    join are counted on the progress bar when it reaches its stage.
+    """
+
+    def __init__(self, hosts: list[str], settings: Settings) -> None:
+        import threading
+
+        self.hosts = hosts
+        self._lock = threading.Lock()
+        self._done = 0
+        self._advance: object = None
+        self._scans: list = []
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            from ctxfix.sources.server import scan_hosts
+
+            try:
+                self._scans = scan_hosts(
+                    hosts,
+                    read_timeout=settings.server_timeout,
+                    connect_timeout=settings.connect_timeout,
+                    on_done=self._on_done,  # as each host finishes, not all at the end
+                )
+            except BaseException as exc:  # re-raised by join(), in the main thread
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="ctxfix-servers", daemon=True)
+        self._thread.start()
+
+    def _on_done(self) -> None:
+        with self._lock:
+            advance = self._advance
+            if advance is None:
+                self._done += 1
+                return
+        advance()  # type: ignore[operator]
+
+    def join(
+        self, warnings: list[Warning_], progress: Progress
+    ) -> tuple[list[ServerInfo], list[ModelDef]]:
+        progress.stage("asking Ollama servers", len(self.hosts))
+        with self._lock:
+            for _ in range(self._done):
+                progress.advance()
+            self._advance = progress.advance
+        if self._thread.is_alive():
+            _prefetch()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        servers: list[ServerInfo] = []
+        models: list[ModelDef] = []
+        for scan in self._scans:
+            warnings.extend(scan.warnings)
+            if scan.info is not None:
+                servers.append(scan.info)
+            models.extend(scan.models)
+        return servers, models
+
+
+def _prefetch() -> None:
+    """Import what resolving, the rules and the plan need, while the servers answer."""
+    from ctxfix import plan, resolve, rules  # noqa: F401 (imported now for their cost)
+
+    for code in rules.RULE_MODULES:
+        rules.load(code)
 
 
 def _read_agents(
@@ -277,11 +331,15 @@ def build_world(
     progress.stage("discovering files")
     targets = discover(settings, environ, home)
     warnings.extend(targets.warnings)
+    server_warnings: list[Warning_] = []  # in the report after the stores', as read
+    hosts = _server_hosts(targets, server_warnings)
+    pending = _ServerScan(hosts, settings) if hosts else None
     defs: list[ModelDef] = []
     defs += _read_modelfiles(targets, warnings, progress)
     defs += _read_ggufs(targets, warnings)
     defs += _read_stores(targets, settings, warnings, progress)
-    servers, server_models = _read_servers(targets, settings, warnings, progress)
+    servers, server_models = pending.join(server_warnings, progress) if pending else ([], [])
+    warnings.extend(server_warnings)
     defs += server_models
     settings = _with_local_facts(settings, targets, servers, environ, home)
     bindings = _read_agents(targets, warnings, progress, {} if settings.no_user else environ, home)

@@ -63,6 +63,24 @@ def test_an_early_listing_is_handed_to_the_walk(tmp_path: Path) -> None:
         walk.cancel_early()
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "memfd_create"), reason="Linux memfd only")
+def test_git_finishes_a_big_listing_before_anyone_reads_it(tmp_path: Path) -> None:
+    """The listing goes to memory, not a 64 KiB pipe: git ends while the CLI is still loading."""
+    tree = _git_tree(tmp_path / "repo")
+    names = [f"src/module_with_a_long_name_{i:05d}.py" for i in range(4000)]  # ~170 KB listed
+    (tree / "src").mkdir()
+    for n in names:
+        (tree / n).write_bytes(b"")
+    walk.start_early([str(tree)])
+    try:
+        early = walk._EARLY[str(tree.resolve())]
+        early._proc.wait(timeout=30)  # with a pipe nobody reads, git would block here
+        code, out, _ = early.result() or (None, b"", b"")
+        assert code == 0 and len(out.split(b"\0")) == len(names) + 2  # + Modelfile, final NUL
+    finally:
+        walk.cancel_early()
+
+
 def test_unread_early_listings_are_killed(tmp_path: Path) -> None:
     tree = _git_tree(tmp_path / "repo")
     walk.start_early([str(tree)])
