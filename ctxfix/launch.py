@@ -5,7 +5,8 @@ Why a launcher: `scan` and `apply` on a big git work tree spend ~80 ms in
 they add up, run side by side (two cores) they overlap (issue 15). So before
 `click` and the pipeline are imported, the arguments of `scan`/`apply` that
 name directories (or the current directory, when none names a path) get
-their git listing started (`ctxfix.walk.start_early`); `discover` picks it
+their git listing started (`ctxfix.git_listing.start_early`, which imports
+only `os`); `discover` picks it
 up. This is a guess made without the parser: an option's value that
 happens to be a directory starts a listing nobody reads, which is killed
 at the end. Outside a git work tree nothing is started (no `subprocess`
@@ -17,7 +18,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ctxfix import walk
+from ctxfix import git_listing
 
 _WALKING_COMMANDS = ("scan", "apply")
 
@@ -36,7 +37,7 @@ def _named_directories(args: list[str]) -> list[str]:
     paths = [a for a in words if os.path.exists(a)]
     if not paths:
         # no path named: discover walks ".", unless that is $HOME or a root
-        return [] if walk.too_broad(os.getcwd(), os.path.expanduser("~")) else ["."]
+        return [] if git_listing.too_broad(os.getcwd(), os.path.expanduser("~")) else ["."]
     return [a for a in paths if os.path.isdir(a)]
 
 
@@ -47,9 +48,9 @@ def main(argv: list[str] | None = None) -> None:
             early = _named_directories(args)
         except OSError:  # the working directory is gone: the CLI reports what matters
             early = []
-        walk.start_early(early)
+        git_listing.start_early(early)
         from ctxfix.cli import main as cli_main
 
         cli_main(argv)
     finally:
-        walk.cancel_early()
+        git_listing.cancel_early()

@@ -48,12 +48,16 @@ import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ctxfix.errors import CtxfixError, Warning_
-
-if TYPE_CHECKING:
-    import subprocess
+from ctxfix.git_listing import (  # noqa: F401 (re-exported: the walk's git side)
+    _EARLY,
+    GitListing,
+    cancel_early,
+    start_early,
+    too_broad,
+)
+from ctxfix.git_listing import start_listing as _start_listing
 
 SKIP_DIRS = frozenset(
     {
@@ -90,25 +94,6 @@ ordinary word for deployment directories), `.cache` and `.config` (where
 agent configs live), `vendor` (Go and PHP vendoring, but also hand-kept
 code). In a git work tree, `.gitignore` usually prunes these anyway.
 """
-
-GIT_TIMEOUT_S = 10.0
-"""`git ls-files` on 100,000 files takes ~60 ms; ten seconds means git is stuck
-(a network file system, a hung filter): the plain walk is the better answer."""
-
-# Variables that point git at another repository than the scanned directory's
-# own: a hook runs with GIT_DIR / GIT_INDEX_FILE set for the committing repo.
-_GIT_LOCATION_VARS = frozenset(
-    {
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_COMMON_DIR",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_NAMESPACE",
-        "GIT_PREFIX",
-    }
-)
 
 # path components a git listing of a real work tree never holds
 _UNSAFE_PARTS = frozenset({"", ".", ".."})
@@ -299,178 +284,9 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
 # --- the git walk ------------------------------------------------------------------------
 
 
-def too_broad(cwd: str | Path, home: str | Path) -> bool:
-    """The working directory is the home directory or a filesystem root: never walked."""
-    here = os.path.realpath(cwd)
-    return here == os.path.realpath(home) or here == os.path.dirname(here)
-
-
-def _work_tree_top(path: str) -> str | None:
-    """The nearest enclosing directory with a `.git` (a file, or a directory with HEAD).
-
-    Looked up on disk, not by running git: outside a repository (the common
-    case for a store or a home directory) no process is started at all. A
-    `.git` directory without HEAD is not a repository to git either.
-    """
-    p = os.path.realpath(path)
-    while True:
-        dot_git = os.path.join(p, ".git")
-        if os.path.isfile(dot_git) or os.path.exists(os.path.join(dot_git, "HEAD")):
-            return p
-        parent = os.path.dirname(p)
-        if parent == p:
-            return None
-        p = parent
-
-
-def _git_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
-    env["GIT_OPTIONAL_LOCKS"] = "0"  # a read-only listing never takes the index lock
-    env["GIT_TERMINAL_PROMPT"] = "0"  # never wait on a prompt (ls-files needs none)
-    return env
-
-
-# The scanned repository is untrusted: its `.git/config` can name a command git
-# runs while it reads the index (`core.fsmonitor` is a hook `git ls-files` runs),
-# so a scan would execute code from the repository. Command-line settings win
-# over the repository's own.
-_GIT_SAFE_CONFIG = ("-c", "core.fsmonitor=false")
-
-
-class GitListing:
-    """`git ls-files` started for one directory, read when the walk gets there.
-
-    Why started early: git lists a big work tree on the other core while
-    Python imports the CLI (~80 ms on a cold start): see `start_early`. Its
-    output goes to an anonymous in-memory file where the platform has one
-    (Linux `memfd_create`), not a pipe: a 64 KiB pipe stopped git after the
-    first ~1,500 paths until the CLI had loaded and read them, and the rest
-    of a 2 MB listing then cost ~12 ms more of waiting (bench/bench_walk.py).
-    """
-
-    __slots__ = ("_out", "_proc", "prefix", "root", "top")
-
-    def __init__(
-        self,
-        root: str,
-        top: str,
-        prefix: str,
-        proc: subprocess.Popen[bytes],
-        out: int | None = None,
-    ) -> None:
-        self.root = root  # as the caller spelled it: found paths keep that form
-        self.top = top  # the top of the work tree
-        self.prefix = prefix  # root relative to top, "." at the top
-        self._proc = proc
-        self._out = out  # the file descriptor git writes to; None: its stdout pipe
-
-    def result(self) -> tuple[int, bytes, bytes] | None:
-        """(exit code, stdout, stderr), or None when git did not finish within the timeout."""
-        import subprocess
-
-        try:
-            out, err = self._proc.communicate(timeout=GIT_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.cancel()
-            return None
-        if self._out is not None:
-            with open(self._out, "rb", closefd=True) as f:
-                self._out = None
-                f.seek(0)
-                out = f.read()
-        return self._proc.returncode, out, err
-
-    def cancel(self) -> None:
-        """Stop git when its listing will not be read (discovery failed before the walk)."""
-        if self._proc.returncode is None:
-            self._proc.kill()
-            self._proc.communicate()  # reap it, close the pipes
-        if self._out is not None:
-            os.close(self._out)
-            self._out = None
-
-
-def _memory_file() -> int | None:
-    """A file descriptor of an anonymous in-memory file, or None where there is none."""
-    create = getattr(os, "memfd_create", None)
-    if create is None:
-        return None
-    try:
-        return create("ctxfix-git-ls-files", os.MFD_CLOEXEC)
-    except OSError:
-        return None
-
-
-# Listings started by `start_early` (the console script, before the CLI's imports),
-# by real path, until `start_listing` is asked for the same directory
-_EARLY: dict[str, GitListing] = {}
-
-
-def start_early(roots: Iterable[str]) -> None:
-    """Start git for directories named on the command line, before anything else loads.
-
-    Why: on a 100,000-file work tree `git ls-files` takes ~80 ms and the CLI's
-    imports about as long; started first, git runs on the other core while
-    Python imports (issue 15, bench/bench_walk.py). A guess that turns out
-    wrong (the directory was an option's value) costs one listing that
-    `cancel_early` kills.
-    """
-    for root in roots:
-        listing = start_listing(Path(root))
-        if listing is not None:
-            _EARLY[os.path.realpath(root)] = listing
-
-
-def cancel_early() -> None:
-    """Stop early listings nobody asked for (end of the run)."""
-    while _EARLY:
-        _EARLY.popitem()[1].cancel()
-
-
 def start_listing(root: Path) -> GitListing | None:
-    """Start listing `root` with git; None when it is not in a work tree or git cannot start.
-
-    `git ls-files -z --cached --others --exclude-standard`, run in `root`:
-    tracked files plus untracked ones `.gitignore` does not exclude, only
-    below `root`, relative to it. No process is started outside a work tree.
-    A listing `start_early` began for the same directory is handed over.
-    """
-    root_s = os.fspath(root)
-    if _EARLY:
-        early = _EARLY.pop(os.path.realpath(root_s), None)
-        if early is not None:  # found paths keep this caller's spelling of root
-            return GitListing(root_s, early.top, early.prefix, early._proc, early._out)
-    top = _work_tree_top(root_s)
-    if top is None:
-        return None
-    import subprocess  # only in a work tree: the demo and plain dirs never pay for it
-
-    prefix = os.path.relpath(os.path.realpath(root_s), top)
-    if prefix != "." and ".git" in prefix.split(os.sep):
-        return None  # inside the repository's own metadata
-    out = _memory_file()
-    try:
-        proc = subprocess.Popen(
-            [
-                "git",
-                *_GIT_SAFE_CONFIG,
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-            ],
-            cwd=root_s,
-            env=_git_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE if out is None else out,
-            stderr=subprocess.PIPE,
-        )
-    except OSError:  # no git on PATH, root not enterable
-        if out is not None:
-            os.close(out)
-        return None
-    return GitListing(root_s, top, prefix, proc, out)
+    """`git_listing.start_listing` for a Path (see ctxfix/git_listing.py)."""
+    return _start_listing(os.fspath(root))
 
 
 def _candidates(listing: bytes, names: Names) -> set[bytes]:

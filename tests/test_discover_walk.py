@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ctxfix import discover, walk
+from ctxfix import discover, git_listing, walk
 from ctxfix.discover import Targets, is_store_dir
 from ctxfix.settings import Settings
 
@@ -176,7 +176,7 @@ def test_falls_back_when_git_cannot_answer(repo: Path, monkeypatch) -> None:
         m.setenv("PATH", str(repo / "no-such-bin"))
         assert _walk(repo)[0] == plain
     with monkeypatch.context() as m:  # git too slow
-        m.setattr(walk, "GIT_TIMEOUT_S", 1e-6)
+        m.setattr(git_listing, "GIT_TIMEOUT_S", 1e-6)
         assert _walk(repo)[0] == plain
     with monkeypatch.context() as m:  # git fails
         m.setattr(walk.GitListing, "result", _canned(128, b"", b"fatal: not a git repository"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cli_run import run_ctxfix
 
-from ctxfix import launch, walk
+from ctxfix import git_listing, launch, walk
 
 
 def _git_tree(root: Path) -> Path:
@@ -50,17 +50,17 @@ def test_nothing_is_listed_from_home(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_an_early_listing_is_handed_to_the_walk(tmp_path: Path) -> None:
     tree = _git_tree(tmp_path / "repo")
-    walk.start_early([str(tree)])
+    git_listing.start_early([str(tree)])
     try:
-        early = walk._EARLY[str(tree.resolve())]
+        early = git_listing._EARLY[str(tree.resolve())]
         spelled = Path(str(tree) + "/.")  # discover's own spelling is kept
         listing = walk.start_listing(spelled)
         assert listing is not None and listing._proc is early._proc
-        assert listing.root == str(spelled) and walk._EARLY == {}
+        assert listing.root == str(spelled) and git_listing._EARLY == {}
         code, out, _ = listing.result() or (None, b"", b"")
         assert code == 0 and out == b"Modelfile\0"
     finally:
-        walk.cancel_early()
+        git_listing.cancel_early()
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "memfd_create"), reason="Linux memfd only")
@@ -71,27 +71,27 @@ def test_git_finishes_a_big_listing_before_anyone_reads_it(tmp_path: Path) -> No
     (tree / "src").mkdir()
     for n in names:
         (tree / n).write_bytes(b"")
-    walk.start_early([str(tree)])
+    git_listing.start_early([str(tree)])
     try:
-        early = walk._EARLY[str(tree.resolve())]
-        early._proc.wait(timeout=30)  # with a pipe nobody reads, git would block here
+        early = git_listing._EARLY[str(tree.resolve())]
+        assert early._proc.wait(30)  # with a pipe nobody reads, git would block here
         code, out, _ = early.result() or (None, b"", b"")
         assert code == 0 and len(out.split(b"\0")) == len(names) + 2  # + Modelfile, final NUL
     finally:
-        walk.cancel_early()
+        git_listing.cancel_early()
 
 
 def test_unread_early_listings_are_killed(tmp_path: Path) -> None:
     tree = _git_tree(tmp_path / "repo")
-    walk.start_early([str(tree)])
-    proc = walk._EARLY[str(tree.resolve())]._proc
-    walk.cancel_early()
-    assert walk._EARLY == {} and proc.returncode is not None
+    git_listing.start_early([str(tree)])
+    proc = git_listing._EARLY[str(tree.resolve())]._proc
+    git_listing.cancel_early()
+    assert git_listing._EARLY == {} and proc.returncode is not None
 
 
 def test_outside_a_work_tree_no_git_starts(tmp_path: Path) -> None:
-    walk.start_early([str(tmp_path)])
-    assert walk._EARLY == {}
+    git_listing.start_early([str(tmp_path)])
+    assert git_listing._EARLY == {}
 
 
 def test_scan_of_a_work_tree_through_the_launcher(tmp_path: Path) -> None:
