@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -175,9 +176,16 @@ def test_falls_back_when_git_cannot_answer(repo: Path, monkeypatch) -> None:
     with monkeypatch.context() as m:  # no git on PATH
         m.setenv("PATH", str(repo / "no-such-bin"))
         assert _walk(repo)[0] == plain
-    with monkeypatch.context() as m:  # git too slow
-        m.setattr(git_listing, "GIT_TIMEOUT_S", 1e-6)
+    with monkeypatch.context() as m:  # git too slow: a `git` that never answers in time
+        slow = repo.parent / "slow-bin"
+        slow.mkdir(exist_ok=True)
+        (slow / "git").write_text("#!/bin/sh\nexec sleep 5\n")
+        (slow / "git").chmod(0o755)
+        m.setenv("PATH", f"{slow}{os.pathsep}{os.environ['PATH']}")
+        m.setattr(git_listing, "GIT_TIMEOUT_S", 0.2)
+        t0 = time.monotonic()
         assert _walk(repo)[0] == plain
+        assert time.monotonic() - t0 < 3  # the sleeping git was killed, not waited for
     with monkeypatch.context() as m:  # git fails
         m.setattr(walk.GitListing, "result", _canned(128, b"", b"fatal: not a git repository"))
         assert _walk(repo)[0] == plain
