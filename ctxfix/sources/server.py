@@ -255,12 +255,13 @@ round trip (~0.2 ms) says nothing about its /api/show cost (a GGUF header walk,
 milliseconds), and 4 lanes keep a local scan out of GIL thrash (bench)."""
 
 GLOBAL_MAX = 64
-"""Requests in flight across every host of a scan. The scanning process pays
-~0.8 ms of CPU per answer alone and ~1.3 ms with 60 threads contending for
-the GIL (httpx, the client's pydantic models, our parsing; measured on the
-10 x 20 fleet of bench/bench_fleet.py); at 50 ms latency ~40 requests keep
-one core busy. 64 leaves headroom; 96, 128 and 160 measured no faster on
-2 cores, and 64 bounds the threads and sockets of a 100-host fleet."""
+"""Requests in flight across every host of a scan. With the stdlib client
+(ctxfix/ollama_http.py) the scanning process pays ~0.9 ms of CPU per answer
+with 60 threads on one GIL (was ~1.3 ms with httpx and the official client's
+pydantic models; bench/bench_fleet.py, 10 x 20 at 50 ms). 128 and 200 (with
+20 lanes a host) measured no faster on 2 cores (0.36-0.39 s against 0.35-0.36 s,
+7 runs each, 2026-12-01 12:41): the servers' own CPU shares the cores; 64
+bounds the threads and sockets of a 100-host fleet."""
 
 CPU_PER_RESPONSE = 0.002
 """Seconds of client CPU per answer, rounded up (see GLOBAL_MAX). Little's law:
