@@ -36,12 +36,9 @@ def build_store(root: Path, n: int, prefix: str = "bench-model") -> Path:
     return root
 
 
-def sequential(urls: list[str]) -> int:
-    """The comparison: the same requests one after another with the official client.
-
-    Per host: /api/version, /api/tags, /api/ps, then /api/show per model;
-    one `ollama.Client` per host (keep-alive), as a user's script would.
-    """
+def _loop(urls: list[str], show_all) -> int:
+    """Per host, with one `ollama.Client` (keep-alive), as a user's script would:
+    /api/version, /api/tags, /api/ps, then `show_all(client, models)`."""
     import httpx
     import ollama
 
@@ -51,31 +48,41 @@ def sequential(urls: list[str]) -> int:
         c._request_raw("GET", "/api/version").json()
         tags = c.list()
         c.ps()
-        for m in tags.models:
-            c.show(m.model)
+        show_all(c, tags.models)
         c._client.close()
         n += len(tags.models)
     return n
+
+
+def sequential(urls: list[str]) -> int:
+    """The comparison: the same requests one after another with the official client."""
+
+    def one_by_one(c, models) -> None:
+        for m in models:
+            c.show(m.model)
+
+    return _loop(urls, one_by_one)
 
 
 def threaded(urls: list[str], workers: int = 16) -> int:
     """The issue's reference point: the /api/show calls on a 16-thread pool per host."""
     from concurrent.futures import ThreadPoolExecutor
 
-    import httpx
-    import ollama
-
-    n = 0
-    for url in urls:
-        c = ollama.Client(host=url, timeout=httpx.Timeout(10, connect=0.5))
-        c._request_raw("GET", "/api/version").json()
-        tags = c.list()
-        c.ps()
+    def pooled(c, models) -> None:
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda m, c=c: c.show(m.model), tags.models))
-        c._client.close()
-        n += len(tags.models)
-    return n
+            list(pool.map(lambda m: c.show(m.model), models))
+
+    return _loop(urls, pooled)
+
+
+def add_python_option(ap) -> None:
+    """`--python`: the interpreter whose environment runs the process rows (see cli_scan)."""
+    ap.add_argument(
+        "--python",
+        default=None,
+        help="interpreter of another environment (e.g. one made with `pip install .`) whose "
+        "`ctxfix` console script runs the process rows (the loop runs there too)",
+    )
 
 
 def cli_scan(

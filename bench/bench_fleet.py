@@ -33,7 +33,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _doubles import Doubles, build_store, cli_scan, sequential, sequential_process, stats
+from _doubles import (
+    Doubles,
+    add_python_option,
+    build_store,
+    cli_scan,
+    sequential,
+    sequential_process,
+    stats,
+)
 
 from ctxfix.sources.server import GLOBAL_MAX, host_cap, scan_hosts
 
@@ -46,12 +54,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cli-runs", type=int, default=3)
     ap.add_argument("--dead", type=int, default=0)
-    ap.add_argument(
-        "--python",
-        default=None,
-        help="interpreter of another environment (e.g. one made with `pip install .`) whose "
-        "`ctxfix` console script runs the process rows (the loop runs there too)",
-    )
+    add_python_option(ap)
     args = ap.parse_args()
     hung = []
     for _ in range(args.dead):

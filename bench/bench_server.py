@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _doubles import (
     Doubles,
+    add_python_option,
     build_store,
     cli_scan,
     sequential,
@@ -49,12 +50,7 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--cli-runs", type=int, default=5)
-    ap.add_argument(
-        "--python",
-        default=None,
-        help="interpreter of another environment (e.g. one made with `pip install .`) whose "
-        "`ctxfix` console script runs the process rows (the loop runs there too)",
-    )
+    add_python_option(ap)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = build_store(Path(tmp) / "models", args.models)

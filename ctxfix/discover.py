@@ -22,11 +22,12 @@ from pathlib import Path
 from types import ModuleType
 
 from ctxfix.errors import CtxfixError, Warning_
+from ctxfix.git_listing import GitListing, start_listing, too_broad
 from ctxfix.records import field, record
 from ctxfix.settings import Settings
 from ctxfix.sources.modelfile import is_modelfile_name
 from ctxfix.walk import SKIP_DIRS as SKIP_DIRS  # re-exported: the walk prunes these
-from ctxfix.walk import GitListing, Names, compile_names, start_listing, too_broad, walk
+from ctxfix.walk import Names, compile_names, walk
 
 COMPOSE_NAMES = frozenset(
     {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}

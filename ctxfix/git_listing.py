@@ -44,7 +44,7 @@ GIT_SAFE_CONFIG = ("-c", "core.fsmonitor=false")
 _LS_FILES = ("ls-files", "-z", "--cached", "--others", "--exclude-standard")
 
 
-def too_broad(cwd: str, home: str) -> bool:
+def too_broad(cwd: str | os.PathLike[str], home: str | os.PathLike[str]) -> bool:
     """The working directory is the home directory or a filesystem root: never walked.
 
     Here, not in ctxfix.walk, so the launcher can ask before anything loads.
@@ -238,7 +238,7 @@ def cancel_early() -> None:
         _EARLY.popitem()[1].cancel()
 
 
-def start_listing(root: str) -> GitListing | None:
+def start_listing(root: str | os.PathLike[str]) -> GitListing | None:
     """Start listing `root` with git; None when it is not in a work tree or git cannot start.
 
     `git ls-files -z --cached --others --exclude-standard`, run in `root`:
@@ -246,6 +246,7 @@ def start_listing(root: str) -> GitListing | None:
     below `root`, relative to it. No process is started outside a work tree.
     A listing `start_early` began for the same directory is handed over.
     """
+    root = os.fspath(root)
     if _EARLY:
         early = _EARLY.pop(os.path.realpath(root), None)
         if early is not None:  # found paths keep this caller's spelling of root

@@ -360,21 +360,12 @@ class Host:
                     raise TimedOut("the host's overall deadline passed")
                 ok = not resp.will_close
                 return resp.status, resp.getheader("Location"), data
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
-                if self._expired:
-                    raise TimedOut("the host's overall deadline passed") from None
-                if reused and attempt == 1:
+            except (OSError, http.client.HTTPException) as exc:  # TimeoutError is an OSError
+                if self._expired or isinstance(exc, TimeoutError):
+                    raise TimedOut("no complete answer before the deadline") from None
+                stale = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+                if reused and attempt == 1 and isinstance(exc, stale):
                     continue  # the server closed an idle keep-alive connection: once more
-                raise ProtocolFault(f"{type(exc).__name__}: {exc}") from None
-            except TimeoutError:
-                raise TimedOut("a read timed out") from None
-            except http.client.HTTPException as exc:
-                if self._expired:
-                    raise TimedOut("the host's overall deadline passed") from None
-                raise ProtocolFault(f"{type(exc).__name__}: {exc}") from None
-            except OSError as exc:
-                if self._expired:
-                    raise TimedOut("the host's overall deadline passed") from None
                 raise ProtocolFault(f"{type(exc).__name__}: {exc}") from None
             finally:
                 self._give_back(origin, conn, ok)
@@ -426,10 +417,16 @@ def _follow(origin: tuple[str, str, int], target: str, location: str) -> tuple[t
     """The origin and request target a `Location` header points to."""
     scheme, host, port = origin
     netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    parts = urllib.parse.urlsplit(urllib.parse.urljoin(f"{scheme}://{netloc}{target}", location))
-    if parts.scheme not in ("http", "https"):
-        raise ProtocolFault(f"redirected to a {parts.scheme}: URL")
-    return _origin_of(parts), (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        parts = urllib.parse.urlsplit(
+            urllib.parse.urljoin(f"{scheme}://{netloc}{target}", location)
+        )
+        if parts.scheme not in ("http", "https"):
+            raise ProtocolFault(f"redirected to a {parts.scheme}: URL")
+        origin = _origin_of(parts)
+    except ValueError as exc:  # a bad port or a host name no connection can use
+        raise ProtocolFault(f"redirected to an unusable address ({exc})") from None
+    return origin, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _error_text(data: bytes) -> str:

@@ -16,8 +16,11 @@ from ctxfix.errors import CtxfixError
 from ctxfix.names import canonical
 from ctxfix.sources.server import parse_host, parse_parameters
 
+CONNECT_TIMEOUT = 0.5
+"""Seconds to connect before a write call gives up on the host."""
 
-def _client(url: str, read_timeout: float, connect_timeout: float) -> Any:
+
+def _client(url: str, read_timeout: float, connect_timeout: float = CONNECT_TIMEOUT) -> Any:
     """The official client for one call, its whole conversation within `read_timeout`.
 
     The transport (ctxfix/deadline.py) bounds every read, write and connect by
@@ -48,7 +51,7 @@ def _describe(exc: BaseException, read_timeout: float) -> str:
     if isinstance(exc, ConnectionError | httpx.ConnectError):
         return "connection refused"
     if isinstance(exc, httpx.ConnectTimeout):
-        return "connect timed out after 0.5 s"
+        return f"connect timed out after {CONNECT_TIMEOUT:g} s"
     if isinstance(exc, httpx.TimeoutException):
         return f"no complete answer within {read_timeout:g} s"
     if isinstance(exc, ValueError):  # json.JSONDecodeError, pydantic ValidationError
@@ -78,7 +81,7 @@ def create_model(
     must not record a model it did not create).
     """
     url = parse_host(url)
-    client = _client(url, timeout, 0.5)
+    client = _client(url, timeout)
     try:
         client.create(model=name, from_=parent, parameters=dict(parameters), stream=False)
         for m in client.list().models:
@@ -94,7 +97,7 @@ def create_model(
 def show_num_ctx(url: str, name: str, timeout: float = 10.0) -> int | None:
     """num_ctx the server reports for NAME (None when unset). Raises CtxfixError on failure."""
     url = parse_host(url)
-    client = _client(url, timeout, 0.5)
+    client = _client(url, timeout)
     try:
         v = parse_parameters(client.show(name).parameters).get("num_ctx")
     except Exception as exc:
@@ -107,7 +110,7 @@ def show_num_ctx(url: str, name: str, timeout: float = 10.0) -> int | None:
 def delete_model(url: str, name: str, timeout: float = 30.0) -> None:
     """Delete NAME from the server. Raises CtxfixError on failure (404 included)."""
     url = parse_host(url)
-    client = _client(url, timeout, 0.5)
+    client = _client(url, timeout)
     try:
         client.delete(name)
     except Exception as exc:

@@ -8,7 +8,7 @@ walking become warnings and the scan goes on.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -137,7 +137,7 @@ class _ServerScan:
         self.hosts = hosts
         self._lock = threading.Lock()
         self._done = 0
-        self._advance: object = None
+        self._advance: Callable[[], None] | None = None
         self._scans: list = []
         self._error: BaseException | None = None
 
@@ -163,7 +163,7 @@ class _ServerScan:
             if advance is None:
                 self._done += 1
                 return
-        advance()  # type: ignore[operator]
+        advance()
 
     def join(
         self, warnings: list[Warning_], progress: Progress

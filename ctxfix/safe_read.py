@@ -20,20 +20,51 @@ CONFIG_LIMIT = 16 * 1024 * 1024  # agent configs, Modelfiles, params and config 
 """No real config is near this; a bigger file is not one ctxfix should parse."""
 
 
+class NotRegular(Exception):
+    """`path` is a FIFO, a device or a directory: never read (see `open_regular`)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind  # "a FIFO", "a device", "a directory", "a special file"
+
+
+def open_regular(path: str) -> tuple[int, os.stat_result]:
+    """A descriptor of the regular file `path` and its stat; the one way sources open files.
+
+    Opened non-blocking, so a FIFO cannot block the open itself, then checked
+    (after following links) and set back to blocking for buffered reads.
+    Raises NotRegular (the descriptor closed) or OSError as `os.open` does.
+    Used by `read_bytes`, the GGUF reader and the server-log reader, which
+    each word their own error.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        mode = st.st_mode
+        if not stat.S_ISREG(mode):
+            if stat.S_ISFIFO(mode):
+                raise NotRegular("a FIFO")
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+                raise NotRegular("a device")
+            raise NotRegular("a directory" if stat.S_ISDIR(mode) else "a special file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
 def read_bytes(path: Path | str, limit: int = CONFIG_LIMIT) -> bytes:
     """The bytes of `path`, or CtxfixError when it is not a regular file or too large."""
     p = str(path)
     try:
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd, st = open_regular(p)
+    except NotRegular as exc:
+        raise CtxfixError(p, f"{exc.kind}, not a regular file: not read") from None
     except OSError as exc:
         raise CtxfixError(p, f"cannot read: {exc.strerror or exc}") from None
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "not a regular file"
-            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-                kind = "a device"
-            raise CtxfixError(p, f"{kind}, not a regular file: not read")
         if st.st_size > limit:
             raise CtxfixError(p, f"too large ({st.st_size:,} bytes; the limit is {limit:,})")
         chunks: list[bytes] = []

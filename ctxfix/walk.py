@@ -50,14 +50,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ctxfix.errors import CtxfixError, Warning_
-from ctxfix.git_listing import (  # noqa: F401 (re-exported: the walk's git side)
-    _EARLY,
-    GitListing,
-    cancel_early,
-    start_early,
-    too_broad,
-)
-from ctxfix.git_listing import start_listing as _start_listing
+from ctxfix.git_listing import GitListing, start_listing
 
 SKIP_DIRS = frozenset(
     {
@@ -282,11 +275,6 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
 
 
 # --- the git walk ------------------------------------------------------------------------
-
-
-def start_listing(root: Path) -> GitListing | None:
-    """`git_listing.start_listing` for a Path (see ctxfix/git_listing.py)."""
-    return _start_listing(os.fspath(root))
 
 
 def _candidates(listing: bytes, names: Names) -> set[bytes]:

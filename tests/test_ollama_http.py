@@ -272,3 +272,12 @@ def test_loopback_hosts_never_go_through_the_proxy(monkeypatch) -> None:
         assert host.json("GET", "/api/version") == {"version": "0.30.0"}
         host.close()
     assert seen[0]["path"] == "/api/version"
+
+
+def test_a_redirect_to_an_address_no_connection_can_use_is_the_hosts_fault() -> None:
+    bad = "http://" + "a" * 70 + ":11434/api/version"  # a DNS label of 70 characters
+    with serving(reply(302, b"", {"Location": bad})) as (url, _):
+        host = Host(url, timeout=5, connect_timeout=1)
+        with pytest.raises(ollama_http.ProtocolFault, match="redirected to an unusable address"):
+            host.json("GET", "/api/version")
+        host.close()

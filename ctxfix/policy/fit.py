@@ -121,29 +121,17 @@ def fit(
     only on these arguments, all frozen values.
     """
     try:
-        return _fit_cached(geometry, weights_bytes, budget_bytes, config, served, native)
-    except TypeError:  # a hand-built, unhashable Geometry
-        return _fit(geometry, weights_bytes, budget_bytes, config, served=served, native=native)
+        return _fit(geometry, weights_bytes, budget_bytes, config, served, native)
+    except TypeError:  # a hand-built, unhashable Geometry: lru_cache cannot key it
+        return _fit.__wrapped__(geometry, weights_bytes, budget_bytes, config, served, native)
 
 
 @functools.lru_cache(maxsize=512)
-def _fit_cached(
-    geometry: Geometry,
-    weights_bytes: int,
-    budget_bytes: int,
-    config: ServerMemoryConfig,
-    served: int | None,
-    native: int | None,
-) -> ModelFit | None:
-    return _fit(geometry, weights_bytes, budget_bytes, config, served=served, native=native)
-
-
 def _fit(
     geometry: Geometry,
     weights_bytes: int,
     budget_bytes: int,
     config: ServerMemoryConfig,
-    *,
     served: int | None,
     native: int | None,
 ) -> ModelFit | None:

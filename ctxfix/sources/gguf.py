@@ -25,7 +25,6 @@ No `gguf` or `numpy` import here: the GGML type size table is embedded.
 
 from __future__ import annotations
 
-import os
 import re
 import struct
 import sys
@@ -445,17 +444,15 @@ def _string_block_pattern(little: bool) -> re.Pattern[bytes]:
 
 def read_metadata(path: Path, *, want_tensors: bool = False) -> GGUFMetadata:
     """Read the header and KV section of a GGUF file (and tensor infos if asked)."""
-    import stat
+    from ctxfix.safe_read import NotRegular, open_regular
 
     where = str(path)
     try:
-        # non-blocking open: a FIFO named x.gguf must not hang the scan
-        fd = os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd, st = open_regular(where)  # a FIFO named x.gguf must not hang the scan
         with open(fd, "rb", buffering=0) as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise CtxfixError(where, "not a regular file (a FIFO or a device): not read")
             return _read(_Reader(f, st.st_size, where), want_tensors)
+    except NotRegular as e:
+        raise CtxfixError(where, f"{e.kind}, not a regular file: not read") from None
     except OSError as e:
         raise CtxfixError(where, f"cannot read GGUF file: {e.strerror or e}") from None
     except RecursionError:

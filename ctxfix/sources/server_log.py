@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import threading
@@ -224,22 +223,16 @@ def scan_stream(fh: BinaryIO, parser, skip_partial: bool = False) -> None:
 
 def _open_regular(path: Path) -> BinaryIO:
     """Open a regular file for reading; CtxfixError for a FIFO, device or unreadable file."""
+    from ctxfix.safe_read import NotRegular, open_regular
+
     p = str(path)
     try:
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd, _st = open_regular(p)
+    except NotRegular as exc:
+        raise CtxfixError(p, f"{exc.kind}: log not read (use `--log -` to pipe a log in)") from None
     except OSError as exc:
         raise CtxfixError(p, f"cannot read log: {exc.strerror or exc}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "not a regular file"
-            raise CtxfixError(p, f"{kind}: log not read (use `--log -` to pipe a log in)")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb", buffering=1 << 20)
-    except BaseException:
-        os.close(fd)
-        raise
+    return os.fdopen(fd, "rb", buffering=1 << 20)
 
 
 def read_file(target: LogTarget, parser) -> str | None:
