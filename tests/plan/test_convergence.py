@@ -1,10 +1,17 @@
 """Convergence: after `apply --yes`, `scan` on the same inputs finds nothing apply could fix.
 
 For the demo and for every agent fixture (fixtures/configs/<agent>/), against
-the loopback Ollama double driven by the real `ollama` client: apply, then
-scan with the same options must exit 0, and `apply --dry-run` must say
-"nothing to change". What scan still shows at warning level or above after
-an apply must be listed by the first dry run under "not fixed".
+the loopback Ollama double: apply, then `apply --dry-run` with the same
+options must have nothing left to change (no edit, no model to create), and
+every finding scan still shows at warning level or above must be listed by
+that dry run under "not fixed", for the same file, with a reason. The demo
+scans clean (exit 0) after its apply.
+
+Not checked here, and not true for every fixture: that the dry run *before*
+the apply already lists everything that will stay. A fix can leave a finding
+behind that only exists after it (an agent's window lowered to what is
+served, when the agent cannot be repointed, stays below the model's native
+window: CTX202); the dry run after the apply lists it.
 """
 
 from __future__ import annotations
@@ -64,8 +71,8 @@ def test_apply_then_scan_is_clean_for_every_agent(
         left = _loud(report)
         # what stays is exactly what apply says it cannot fix, each with a reason
         for line in left:
-            code_ = line.split(" ", 1)[0]
-            assert f"{code_} " in not_fixed, f"apply left a fixable finding: {line}"
+            code_and_file = line.split(": ", 1)[0]  # "CTX202 pi/.pi/agent/models.json"
+            assert f"    {code_and_file}: " in not_fixed, f"apply left a fixable finding: {line}"
         assert "apply has no edit for this\n" not in not_fixed, not_fixed
         if not left:
             assert code == 0
