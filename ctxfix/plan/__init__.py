@@ -9,7 +9,9 @@ and the suppressions scan applied. Decisions come from `ctxfix.policy`.
 The two halves: `models` (Modelfile edits, new definitions) then `bindings`
 (repoint agents, align windows, num_ctx and timeouts). Every reported finding
 at warning level or above that no edit or action fixes is listed in
-`FixPlan.unfixed` with the reason, so `apply --dry-run` can say what stays.
+`FixPlan.unfixed` with the reason, so `apply --dry-run` can say what stays;
+so is a model finding whose successor some agent cannot be repointed to (the
+old model stays in use, `_left_on_old`).
 Invariant (tests/plan/test_convergence.py): after apply, scan on the same
 inputs reports nothing at warning level or above that apply could fix.
 """
@@ -64,16 +66,51 @@ def _dedupe(edits: Iterable[FileEdit]) -> list[FileEdit]:
     return out
 
 
+def _left_on_old(
+    ctx: PlanContext, plan: FixPlan, f: Any, successors: set[str], models: dict[str, Any]
+) -> str | None:
+    """Why a model finding fixed by a successor (created, or existing) stays after all, or None.
+
+    The old definition stops counting only once no agent uses it
+    (`policy.usage`: superseded); an agent the plan cannot repoint to the
+    successor (a pinned id, another host) keeps it in use, and the finding
+    at its severity.
+    """
+    from ctxfix.policy.usage import users
+
+    model = models.get(f.subject)
+    if model is None:
+        return None
+    for rb in users(model, ctx.world):
+        key = rb.binding.key
+        moved = any(
+            e.creates in successors and (e.subject == key or key in e.also) for e in plan.edits
+        )
+        if not moved:
+            why = ctx.reasons.get((key, "*")) or "it is not repointed"
+            return (
+                f"{' and '.join(sorted(successors))} will serve the target, but "
+                f"{rb.binding.agent} ({rb.binding.file}) still uses {model.name}: {why}"
+            )
+    return None
+
+
 def _unfixed(ctx: PlanContext, edits: list[FileEdit], actions: list[ModelAction]) -> list[Unfixed]:
     plan = FixPlan(tuple(edits), tuple(actions), reuses=tuple(ctx.reuses))
+    models = {m.definition.key: m for m in ctx.world.models}
     out: list[Unfixed] = []
     for f in ctx.findings:
         if not ctx.reported(f):
             continue
         acts = plan.actions_for(f)
-        if plan.edits_for(f) or plan.reuses_for(f) or any(a.host for a in acts):
-            continue
         where = f.location.file if f.location else (f.host or "-")
+        if plan.edits_for(f):
+            continue
+        successors = {a.name for a in acts if a.host} | {r.successor for r in plan.reuses_for(f)}
+        if successors:
+            if stays := _left_on_old(ctx, plan, f, successors, models):
+                out.append(Unfixed(f.code, f.subject, where, stays))
+            continue
         if acts:  # only an `ollama create` apply prints: the finding stays until it is run
             out.append(
                 Unfixed(

@@ -7,11 +7,11 @@ every finding scan still shows at warning level or above must be listed by
 that dry run under "not fixed", for the same file, with a reason. The demo
 scans clean (exit 0) after its apply.
 
-Not checked here, and not true for every fixture: that the dry run *before*
-the apply already lists everything that will stay. A fix can leave a finding
-behind that only exists after it (an agent's window lowered to what is
-served, when the agent cannot be repointed, stays below the model's native
-window: CTX202); the dry run after the apply lists it.
+A finding that stays and was already reported before the apply must also be
+listed by the dry run *before* it. One that only exists after the apply is
+not (an agent's window lowered to what is served, when the agent cannot be
+repointed, stays below the model's native window: CTX202); the dry run after
+the apply lists it.
 """
 
 from __future__ import annotations
@@ -31,6 +31,11 @@ def _scan_json(capsys, opts: list[str]) -> tuple[int, dict]:
     code, out, err = run_cli(capsys, "scan", "--format", "json", *opts)
     assert code in (0, 1), err
     return code, json.loads(out)
+
+
+def _not_fixed(out: str) -> str:
+    """The "not fixed" listing of an `apply --dry-run`."""
+    return out.split("not fixed (these findings stay):", 1)[-1] if "not fixed" in out else ""
 
 
 def _loud(report: dict) -> list[str]:
@@ -60,19 +65,23 @@ def test_apply_then_scan_is_clean_for_every_agent(
     monkeypatch.chdir(tmp_path)
     with OllamaDouble(store) as srv:
         opts = ["--host", srv.url, "--no-user", "--isolated", "--prefill-tps", "400", agent]
+        _code, before = _scan_json(capsys, opts)
+        reported_before = {line.split(": ", 1)[0] for line in _loud(before)}
+        _code, out, _err = run_cli(capsys, "apply", "--dry-run", *opts)
+        announced = _not_fixed(out)
         code, out, err = run_cli(capsys, "apply", "--yes", *opts)
         assert code == 0, out + err
         code, out, err = run_cli(capsys, "apply", "--dry-run", *opts)
         assert "--- a/" not in out and "create model" not in out, out
-        not_fixed = (
-            out.split("not fixed (these findings stay):", 1)[-1] if "not fixed" in out else ""
-        )
+        not_fixed = _not_fixed(out)
         code, report = _scan_json(capsys, opts)
         left = _loud(report)
         # what stays is exactly what apply says it cannot fix, each with a reason
         for line in left:
             code_and_file = line.split(": ", 1)[0]  # "CTX202 pi/.pi/agent/models.json"
             assert f"    {code_and_file}: " in not_fixed, f"apply left a fixable finding: {line}"
+            if code_and_file in reported_before:  # there before the apply: the plan knew it
+                assert f"    {code_and_file}: " in announced, f"not announced: {line}"
         assert "apply has no edit for this\n" not in not_fixed, not_fixed
         if not left:
             assert code == 0
