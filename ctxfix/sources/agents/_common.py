@@ -4,7 +4,9 @@ Why: every reader turns "value at key path P of document D" into a
 `Sourced` with the file, line, column and display key, parses the same
 inline suppression comments, and tolerates the same sloppy numbers
 ("131072", 131072.0). Doing it once keeps locations and casts identical
-across agents, which the report and the fixer rely on.
+across agents, which the report and the fixer rely on. For the same reason
+the binding of a model named as a string in the file being read is built
+once (`model_binding`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,59 @@ def binding_value(
     pos = doc.locate(path)
     line, col = pos if pos is not None else (None, None)
     return Sourced(value, "agent", Location(str(doc.path), line, col, key=format_key_path(path)))
+
+
+def model_binding(
+    doc: Document,
+    ref_path: KeyPath,
+    *,
+    agent: str,
+    suppressed: frozenset[str] = frozenset(),
+    edit_paths: Mapping[str, KeyPath] | None = None,
+    **fields: Any,
+) -> AgentBinding:
+    """The binding of the model named by the string at `ref_path` of `doc`.
+
+    Why shared: most readers find the model as a string in the very file they
+    read (Claude Code `env.ANTHROPIC_MODEL`, Crush `providers.*.models[].id`,
+    Droid `customModels[].model`, Kimi `models.*.model`, ...), and then the
+    parts of `ctxfix.facts.AgentBinding` that locate the binding follow from
+    that one path the same way for every agent: `model_ref` is the string as
+    written, located like `binding_value`; `model` its canonical Ollama name
+    (`ctxfix.names.canonical`); `file` and `format` are the document's; the
+    `model_ref` slot of `edit_paths` (first, before the reader's
+    `edit_paths`) is `ref_path`, so the binding's key and the planner's
+    rename target are the same place. `fields` are the rest of the binding
+    (api, host, window, ...), which each reader takes from its own upstream.
+    The caller has checked that a non-empty string is there.
+    """
+    from ctxfix.names import canonical
+
+    model_ref = binding_value(doc, ref_path, to_str)
+    assert model_ref is not None, ref_path
+    return AgentBinding(
+        agent=agent,
+        file=str(doc.path),
+        model_ref=model_ref,
+        model=canonical(model_ref.value),
+        edit_paths={"model_ref": ref_path, **(edit_paths or {})},
+        format=doc.fmt,
+        suppressed=suppressed,
+        **fields,
+    )
+
+
+def schema_names(data: Mapping[str, Any], part: str) -> bool:
+    """True when the document's `$schema` URL contains `part` (the agent's schema name).
+
+    Why shared: a JSON config that declares its JSON Schema (the `$schema`
+    keyword editors read) says whose file it is, so it is the first thing a
+    `detect` checks: Claude Code's settings (json.schemastore.org
+    `claude-code-settings.json`), Crush's `crush.json` and opencode's
+    (`opencode.ai`) each carry theirs; see those readers' sources.
+    """
+    schema = data.get("$schema")
+    return isinstance(schema, str) and part in schema
 
 
 def vscode_user_dirs(env: Mapping[str, str], home: Path) -> list[Path]:

@@ -5,24 +5,29 @@ All three keep Pi's provider layout (`providers.<name>.models[]` entries with
 Ollama on a compatibility API that cannot set num_ctx. Each module keeps its
 own file location, provider filter, defaults and wording; the walk over the
 providers' model lists and the binding built for one model entry are here,
-and `pi_layout_bindings` reads Pi's own layout (Pi and Oh My Pi).
+and `pi_layout_bindings` reads Pi's own layout (Pi and Oh My Pi: `read_pi_layout`
+is their whole `read`, `has_provider_keys` their `detect`, each with its own
+provider keys and file format).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import AgentBinding, KeyPath, Sourced
-from ctxfix.names import canonical
 from ctxfix.sources.agents._common import (
     binding_value,
     default,
+    inline_ignores,
     is_ollama_url,
     location,
+    model_binding,
     to_int,
     to_str,
+    with_refs,
 )
 
 
@@ -86,22 +91,16 @@ def binding(
 
     `launched`: `ollama launch` wrote this entry's window (then named as its writer).
     """
-    model_ref = binding_value(doc, (*base, "id"), to_str)
-    assert model_ref is not None
-    return AgentBinding(
+    return model_binding(
+        doc,
+        (*base, "id"),
         agent=agent,
-        file=str(doc.path),
-        model_ref=model_ref,
-        model=canonical(model_ref.value),
+        suppressed=suppressed,
+        edit_paths={"context_window": (*base, "contextWindow")},
         api=api,
         host=url,
         context_window=window,
-        num_ctx=None,
         max_tokens=max_tokens,
-        timeout_s=None,
-        edit_paths={"model_ref": (*base, "id"), "context_window": (*base, "contextWindow")},
-        format=doc.fmt,
-        suppressed=suppressed,
         pinned=pinned,
         written_by="ollama launch" if launched else None,
     )
@@ -151,3 +150,30 @@ def pi_layout_bindings(
                 )
             )
     return out
+
+
+def has_provider_keys(data: Any, keys: frozenset[str]) -> bool:
+    """A `providers` map with an entry that uses any of `keys`: the `detect` of Pi
+    (`model-registry.ts`) and Oh My Pi (`models-config.ts`), whose provider entries
+    share Pi's camelCase keys (`baseUrl`, `api`, ...) and differ in the rest."""
+    if not isinstance(data, dict):
+        return False
+    providers = data.get("providers")
+    return isinstance(providers, dict) and any(
+        isinstance(p, dict) and bool(keys & p.keys()) for p in providers.values()
+    )
+
+
+def read_pi_layout(
+    path: Path, text: str | None, fmt: str, detect: Callable[[Path, Any], bool], **layout: Any
+) -> list[AgentBinding]:
+    """The `read` of a file in Pi's layout: `path` parsed as `fmt`, [] unless the
+    agent's `detect` claims it, else its `pi_layout_bindings` (`layout`: that
+    function's keywords) with every reference to each model filled in."""
+    from ctxfix.edits.document import load_document
+
+    path = Path(path)
+    doc = load_document(path, text, fmt)
+    if not detect(path, doc.data):
+        return []
+    return with_refs(pi_layout_bindings(doc, inline_ignores(doc.text), **layout), doc)

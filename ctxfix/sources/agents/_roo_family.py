@@ -42,12 +42,12 @@ from typing import Any
 
 from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.facts import AgentBinding, KeyPath, ModelRef, Slot, Sourced
-from ctxfix.names import canonical
 from ctxfix.records import record
 from ctxfix.sources.agents._common import (
     binding_value,
     inline_ignores,
     location,
+    model_binding,
     to_str,
     vscode_user_dirs,
 )
@@ -60,13 +60,37 @@ _EXTENSION_DIRS = (".vscode", ".vscode-insiders", ".vscode-oss", ".cursor", ".wi
 
 @record(frozen=True)
 class Flavour:
-    """What differs between Roo Code and Kilo Code."""
+    """What differs between Roo Code and Kilo Code.
+
+    Its methods are the reader interface (`ctxfix.sources.agents`) of that
+    flavour's module, which binds them (`read = FLAVOUR.read`): the fork's
+    reader differs from Roo Code's in its Flavour and its docstring only.
+    """
 
     agent: str  # "roo-code"
     title: str  # "Roo Code"
     setting_prefix: str  # "roo-cline": VS Code settings are `roo-cline.*`
     export_name: str  # "roo-code-settings.json"
     extension_id: str  # "rooveterinaryinc.roo-cline": the extensions/<id>-<version> dir
+
+    def user_paths(self, env: Mapping[str, str], home: Path) -> list[Path]:
+        """The file `<setting_prefix>.autoImportSettingsPath` names in VS Code's user
+        settings (`auto_import_paths`)."""
+        return auto_import_paths(self, env, home)
+
+    def detect(self, path: Path, data: Any) -> bool:
+        """An export: `providerProfiles.apiConfigs` of profile objects."""
+        return is_export(data)
+
+    def read(
+        self,
+        path: Path,
+        text: str | None = None,
+        notes: list[Warning_] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> list[AgentBinding]:
+        """Bindings of every Ollama profile; `notes` says what is not readable or not live."""
+        return read_export(self, path, text, notes, env)
 
 
 def _auto_import_path(settings: Path, fl: Flavour, home: Path) -> Path | None:
@@ -104,7 +128,7 @@ def installed(fl: Flavour, home: Path) -> bool:
     return False
 
 
-def user_paths(fl: Flavour, env: Mapping[str, str], home: Path) -> list[Path]:
+def auto_import_paths(fl: Flavour, env: Mapping[str, str], home: Path) -> list[Path]:
     """The auto-import file each VS Code's settings name; else, when the extension is
     installed, the settings.json itself (read only to say the profiles are not readable)."""
     out: list[Path] = []
@@ -119,7 +143,7 @@ def user_paths(fl: Flavour, env: Mapping[str, str], home: Path) -> list[Path]:
     return out
 
 
-def detect(fl: Flavour, data: Any) -> bool:
+def is_export(data: Any) -> bool:
     """An export: `providerProfiles.apiConfigs` of profile objects."""
     if not isinstance(data, dict):
         return False
@@ -127,7 +151,7 @@ def detect(fl: Flavour, data: Any) -> bool:
     return isinstance(profiles, dict) and isinstance(profiles.get("apiConfigs"), dict)
 
 
-def read(
+def read_export(
     fl: Flavour,
     path: Path,
     text: str | None = None,
@@ -139,7 +163,7 @@ def read(
 
     path = Path(path)
     doc = load_document(path, text, fmt="jsonc" if path.name == "settings.json" else None)
-    if path.name == "settings.json" and not detect(fl, doc.data):
+    if path.name == "settings.json" and not is_export(doc.data):
         if notes is not None and isinstance(doc.data, dict):
             notes.append(
                 Warning_(
@@ -151,7 +175,7 @@ def read(
                 )
             )
         return []
-    if not detect(fl, doc.data):
+    if not is_export(doc.data):
         if isinstance(doc.data, dict) and "providerProfiles" in doc.data:
             # an export whose profiles are not an object: importExport.ts schema.parse fails
             # and the whole import is refused, so none of it is in effect
@@ -197,20 +221,17 @@ def read(
         if num_ctx is not None:
             num_ctx = Sourced(num_ctx.value, num_ctx.source, num_ctx.location, "sent as num_ctx")
         out.append(
-            AgentBinding(
+            model_binding(
+                doc,
+                ref_path,
                 agent=fl.agent,
-                file=str(doc.path),
-                model_ref=Sourced(model, "agent", location(doc, ref_path)),
-                model=canonical(model),
+                suppressed=suppressed,
+                edit_paths={Slot.NUM_CTX: nc_path},
                 api="native",
                 host=to_str(prof.get("ollamaBaseUrl")) or DEFAULT_HOST,
                 context_window=None,  # the server's native length: filled in by resolve
                 window_native=True,
                 num_ctx=num_ctx,
-                timeout_s=None,
-                edit_paths={Slot.MODEL_REF: ref_path, Slot.NUM_CTX: nc_path},
-                format=doc.fmt,
-                suppressed=suppressed,
                 refs=(ModelRef(ref_path, model),),
                 manual={
                     Slot.CONTEXT_WINDOW: f"({fl.title} takes it from the model; set ollamaNumCtx "
@@ -244,7 +265,7 @@ def _auto_imported(fl: Flavour, path: Path, env: Mapping[str, str] | None) -> bo
         return False
     try:
         target = os.path.realpath(path)
-        paths = user_paths(fl, env, Path(env["HOME"]))
+        paths = auto_import_paths(fl, env, Path(env["HOME"]))
         return any(os.path.realpath(p) == target for p in paths)
     except OSError:
         return False

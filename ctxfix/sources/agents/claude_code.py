@@ -62,6 +62,8 @@ from ctxfix.sources.agents._common import (
     inline_ignores,
     is_ollama_url,
     location,
+    model_binding,
+    schema_names,
     to_float,
     to_int,
     to_str,
@@ -102,8 +104,7 @@ def detect(path: Path, data: Any) -> bool:
     variables, or any JSON object in a `.claude/` directory."""
     if not isinstance(data, dict):
         return False
-    schema = data.get("$schema")
-    if isinstance(schema, str) and "claude-code-settings" in schema:
+    if schema_names(data, "claude-code-settings"):
         return True
     env = data.get("env")
     if isinstance(env, dict) and any(
@@ -169,24 +170,18 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         if model in seen:
             continue
         seen.add(model)
-        model_ref = binding_value(doc, ref_path, to_str)
-        assert model_ref is not None
         out.append(
-            AgentBinding(
+            model_binding(
+                doc,
+                ref_path,
                 agent=AGENT,
-                file=str(doc.path),
-                model_ref=model_ref,
-                model=model,
+                suppressed=suppressed,
+                edit_paths=edit_paths,
                 api="anthropic",
                 host=url,
                 context_window=window,
-                num_ctx=None,
-                max_tokens=None,
                 timeout_s=timeout,
                 timeout_unit_s=0.001,
-                edit_paths={"model_ref": ref_path, **edit_paths},
-                format=doc.fmt,
-                suppressed=suppressed,
             )
         )
     return with_refs(out, doc)

@@ -56,7 +56,7 @@ from ctxfix.sources.agents._common import (
     binding_value,
     default,
     inline_ignores,
-    location,
+    model_binding,
     to_float,
     to_int,
     to_str,
@@ -191,30 +191,25 @@ def _providers_bindings(doc: Any) -> list[AgentBinding]:
     timeout_path: KeyPath = (*sp, "timeout")
     timeout = _timeout_s(doc, timeout_path)
     ref_path: KeyPath = (*sp, "model")
-    model_ref = binding_value(doc, ref_path, to_str)
-    assert model_ref is not None
     base = to_str(settings.get("baseUrl"))
     return [
-        AgentBinding(
+        model_binding(
+            doc,
+            ref_path,
             agent=AGENT,
-            file=str(doc.path),
-            model_ref=model_ref,
-            model=canonical(model_ref.value),
+            suppressed=inline_ignores(doc.text),
+            edit_paths={
+                Slot.CONTEXT_WINDOW: ctx_path,
+                Slot.NUM_CTX: ctx_path,
+                Slot.TIMEOUT: timeout_path,
+            },
             api="native",
             host=base or DEFAULT_HOST,
             context_window=window,
             num_ctx=Sourced(window.value, window.source, window.location, note="sent as num_ctx"),
             timeout_s=timeout,
             timeout_unit_s=0.001,
-            edit_paths={
-                Slot.MODEL_REF: ref_path,
-                Slot.CONTEXT_WINDOW: ctx_path,
-                Slot.NUM_CTX: ctx_path,
-                Slot.TIMEOUT: timeout_path,
-            },
-            format=doc.fmt,
-            suppressed=inline_ignores(doc.text),
-            refs=(ModelRef(ref_path, model_ref.value),),
+            refs=(ModelRef(ref_path, settings["model"]),),
             # the extension selects its model by actModeOllamaModelId in globalState.json
             pinned=(
                 "Cline also selects the model by actModeOllamaModelId in globalState.json: "
@@ -272,13 +267,13 @@ def _state_bindings(doc: Any) -> list[AgentBinding]:
     base = to_str(state.get("ollamaBaseUrl"))
     out: list[AgentBinding] = []
     for model, keys in _mode_models(state).items():
-        ref_path: KeyPath = (keys[0],)
         out.append(
-            AgentBinding(
+            model_binding(
+                doc,
+                (keys[0],),
                 agent=AGENT,
-                file=str(doc.path),
-                model_ref=Sourced(model, "agent", location(doc, ref_path)),
-                model=canonical(model),
+                suppressed=inline_ignores(doc.text),
+                edit_paths=edit_paths,
                 api="native",
                 host=base or DEFAULT_HOST,
                 context_window=window,
@@ -287,9 +282,6 @@ def _state_bindings(doc: Any) -> list[AgentBinding]:
                 ),
                 timeout_s=timeout,
                 timeout_unit_s=0.001,
-                edit_paths={Slot.MODEL_REF: ref_path, **edit_paths},
-                format=doc.fmt,
-                suppressed=inline_ignores(doc.text),
                 refs=tuple(ModelRef((k,), model) for k in keys),
                 manual={}
                 if isinstance(raw, str)

@@ -73,13 +73,14 @@ from pathlib import Path
 from typing import Any
 
 from ctxfix.errors import CtxfixError
-from ctxfix.facts import AgentBinding, KeyPath, Location, Sourced, format_key_path
-from ctxfix.names import canonical
+from ctxfix.facts import AgentBinding, KeyPath, Sourced
 from ctxfix.sources.agents._common import (
     binding_value,
+    default,
     inline_ignores,
     is_ollama_url,
     location,
+    model_binding,
     to_float,
     to_int,
     to_str,
@@ -204,14 +205,11 @@ def _binding(doc: Any, profile: str | None, suppressed: frozenset[str]) -> Agent
         )
     host = user_url or BUILTIN_OLLAMA_URL
 
-    model_ref = binding_value(doc, model_path, to_str)
-    assert model_ref is not None
     prefix: KeyPath = ("profiles", profile) if profile is not None else ()
     window_path, _ = _pick(doc, profile, "model_context_window")
     max_path, _ = _pick(doc, profile, "model_max_output_tokens")
 
     edit_paths: dict[str, KeyPath] = {
-        "model_ref": model_path,
         "context_window": (*prefix, "model_context_window"),
         "max_tokens": (*prefix, "model_max_output_tokens"),
     }
@@ -223,49 +221,46 @@ def _binding(doc: Any, profile: str | None, suppressed: frozenset[str]) -> Agent
         if ms is not None:
             timeout = Sourced(ms.value / 1000.0, "agent", ms.location, note=note)
         else:
-            timeout = Sourced(
+            timeout = default(
                 DEFAULT_IDLE_TIMEOUT_MS / 1000.0,
-                "default",
-                Location(str(doc.path), key=format_key_path(tpath)),
-                note="Codex stream_idle_timeout_ms default 300000 ms",
+                "Codex stream_idle_timeout_ms default 300000 ms",
+                doc,
+                tpath,
             )
     else:
-        timeout = Sourced(
+        timeout = default(
             DEFAULT_IDLE_TIMEOUT_MS / 1000.0,
-            "default",
-            Location(str(doc.path), key=format_key_path(prov_path)),
-            note="built-in 'ollama' provider: stream_idle_timeout_ms default 300000 ms, "
+            "built-in 'ollama' provider: stream_idle_timeout_ms default 300000 ms, "
             "not configurable (define a provider with another id to change it)",
+            doc,
+            prov_path,
         )
 
     window = binding_value(doc, window_path, to_int)
     launched = provider_id == LAUNCH_PROVIDER
     from_app_catalog = False
     if window is None and isinstance(doc.get(("model_catalog_json",)), str):
-        window = _catalog_window(doc, model_ref.value)
+        window = _catalog_window(doc, model)
         # `ollama launch chatgpt` (codex_app.go) wrote this catalog window, the native one
         from_app_catalog = provider_id == APP_PROVIDER and window is not None
     pinned = None
     if launched:  # `ollama launch codex` rewrites this file and its catalog on every launch
         pinned = "ollama launch codex rewrites this file on every launch"
-        edit_paths = {"model_ref": model_path}
+        edit_paths = {}  # the model reference only
     elif provider_id == APP_PROVIDER:  # launch rewrites config.toml when its model drifts
         pinned = "ollama launch chatgpt keeps the model it launched and rewrites it here"
-    return AgentBinding(
+    return model_binding(
+        doc,
+        model_path,
         agent=AGENT,
-        file=str(doc.path),
-        model_ref=model_ref,
-        model=canonical(model_ref.value),
+        suppressed=suppressed,
+        edit_paths=edit_paths,
         api="openai",
         host=host,
         context_window=window,
-        num_ctx=None,
         max_tokens=binding_value(doc, max_path, to_int),
         timeout_s=timeout,
         timeout_unit_s=0.001,
-        edit_paths=edit_paths,
-        format="toml",
-        suppressed=suppressed,
         pinned=pinned,
         written_by="ollama launch"
         if (launched or from_app_catalog) and window is not None

@@ -51,12 +51,13 @@ from pathlib import Path
 from typing import Any
 
 from ctxfix.facts import AgentBinding, KeyPath
-from ctxfix.names import canonical
 from ctxfix.sources.agents._common import (
     api_for_url,
     binding_value,
     inline_ignores,
     is_ollama_url,
+    model_binding,
+    schema_names,
     to_int,
     to_str,
     with_refs,
@@ -96,8 +97,7 @@ def detect(path: Path, data: Any) -> bool:
     """Crush's schema URL, a `providers` map of provider objects, or `models.large/small`."""
     if not isinstance(data, dict):
         return False
-    schema = data.get("$schema")
-    if isinstance(schema, str) and "crush" in schema:
+    if schema_names(data, "crush"):
         return True
     providers = data.get("providers")
     if isinstance(providers, dict) and any(
@@ -137,8 +137,6 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
             if not isinstance(m, dict) or to_str(m.get("id")) is None:
                 continue
             base: KeyPath = ("providers", pid, "models", i)
-            model_ref = binding_value(doc, (*base, "id"), to_str)
-            assert model_ref is not None
             max_tokens = binding_value(doc, (*base, "default_max_tokens"), to_int)
             max_path: KeyPath = (*base, "default_max_tokens")
             for kind, sel in selected.items():
@@ -152,24 +150,19 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
                     max_tokens = binding_value(doc, max_path, to_int)
                     break
             out.append(
-                AgentBinding(
+                model_binding(
+                    doc,
+                    (*base, "id"),
                     agent=AGENT,
-                    file=str(doc.path),
-                    model_ref=model_ref,
-                    model=canonical(model_ref.value),
-                    api=api_for_url(url),
-                    host=url,
-                    context_window=binding_value(doc, (*base, "context_window"), to_int),
-                    num_ctx=None,
-                    max_tokens=max_tokens,
-                    timeout_s=None,
+                    suppressed=suppressed,
                     edit_paths={
-                        "model_ref": (*base, "id"),
                         "context_window": (*base, "context_window"),
                         "max_tokens": max_path,
                     },
-                    format=doc.fmt,
-                    suppressed=suppressed,
+                    api=api_for_url(url),
+                    host=url,
+                    context_window=binding_value(doc, (*base, "context_window"), to_int),
+                    max_tokens=max_tokens,
                 )
             )
     return with_refs(out, doc)

@@ -39,12 +39,12 @@ from typing import Any
 
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import AgentBinding, KeyPath
-from ctxfix.names import canonical
 from ctxfix.sources.agents._common import (
     binding_value,
     inline_ignores,
     is_ollama_url,
     location,
+    model_binding,
     to_int,
     to_str,
     with_refs,
@@ -108,23 +108,16 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         if not (is_ollama_url(url) or launched):
             continue
         base: KeyPath = (key, i)
-        model_ref = binding_value(doc, (*base, "model"), to_str)
-        assert model_ref is not None
         out.append(
-            AgentBinding(
+            model_binding(
+                doc,
+                (*base, "model"),
                 agent=AGENT,
-                file=str(doc.path),
-                model_ref=model_ref,
-                model=canonical(model_ref.value),
+                suppressed=suppressed,
                 api="anthropic" if m.get("provider") == "anthropic" else "openai",
                 host=url,
                 context_window=None,  # no window key exists
-                num_ctx=None,
                 max_tokens=binding_value(doc, (*base, max_key), to_int),
-                timeout_s=None,
-                edit_paths={"model_ref": (*base, "model")},
-                format=doc.fmt,
-                suppressed=suppressed,
                 pinned="ollama launch droid rewrites its entries when the models differ"
                 if launched
                 else None,

@@ -41,14 +41,15 @@ from pathlib import Path
 from typing import Any
 
 from ctxfix.errors import CtxfixError
-from ctxfix.facts import AgentBinding, KeyPath, Location, Sourced, format_key_path
-from ctxfix.names import canonical
+from ctxfix.facts import AgentBinding, KeyPath, Sourced
 from ctxfix.sources.agents._common import (
     api_for_url,
     binding_value,
+    default,
     inline_ignores,
     is_ollama_url,
     location,
+    model_binding,
     to_float,
     to_int,
     to_str,
@@ -108,16 +109,15 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         return []
     model = doc.data["model"]
     url = to_str(model.get("base_url"))
-    if not is_ollama_url(url) or to_str(model.get("default")) is None:
+    name = to_str(model.get("default"))
+    if not is_ollama_url(url) or name is None:
         return []
     providers = doc.data.get("providers")
     if providers is not None and not isinstance(providers, dict):
         raise CtxfixError(str(location(doc, ("providers",))), "providers must be a mapping")
 
-    model_ref = binding_value(doc, ("model", "default"), to_str)
-    assert model_ref is not None
     provider = to_str(model.get("provider")) or "custom"
-    timeout_path, timeout = _timeout(doc, provider, model_ref.value)
+    timeout_path, timeout = _timeout(doc, provider, name)
     window_path: KeyPath = ("model", "context_length")
     num_ctx_path: KeyPath = ("model", "ollama_num_ctx")
     window = binding_value(doc, window_path, to_int)
@@ -125,26 +125,22 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     # the compressor is clamped to a smaller num_ctx (`_clamp_compressor_to_ollama_num_ctx`)
     if num_ctx is not None and (window is None or num_ctx.value < window.value):
         window, window_path = num_ctx, num_ctx_path
-    binding = AgentBinding(
+    binding = model_binding(
+        doc,
+        ("model", "default"),
         agent=AGENT,
-        file=str(doc.path),
-        model_ref=model_ref,
-        model=canonical(model_ref.value),
+        suppressed=inline_ignores(doc.text),
+        edit_paths={
+            "context_window": window_path,
+            "num_ctx": num_ctx_path,
+            "timeout": timeout_path,
+        },
         # extra_body.options.num_ctx on /v1/chat/completions: ignored by Ollama
         api=api_for_url(url),
         host=url,
         context_window=window,
         num_ctx=num_ctx,
-        max_tokens=None,
         timeout_s=timeout,
-        edit_paths={
-            "model_ref": ("model", "default"),
-            "context_window": window_path,
-            "num_ctx": num_ctx_path,
-            "timeout": timeout_path,
-        },
-        format=doc.fmt,
-        suppressed=inline_ignores(doc.text),
         window_native=window is None,
     )
     return with_refs([binding], doc)
@@ -158,9 +154,6 @@ def _timeout(doc: Any, provider: str, model: str) -> tuple[KeyPath, Sourced[floa
         value = binding_value(doc, p, to_float)
         if value is not None:
             return p, value
-    return per_provider, Sourced(
-        DEFAULT_TIMEOUT_S,
-        "default",
-        Location(str(doc.path), key=format_key_path(per_provider)),
-        note="Hermes' HERMES_API_TIMEOUT default, 1800 s",
+    return per_provider, default(
+        DEFAULT_TIMEOUT_S, "Hermes' HERMES_API_TIMEOUT default, 1800 s", doc, per_provider
     )

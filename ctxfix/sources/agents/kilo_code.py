@@ -4,16 +4,12 @@ See `ctxfix.sources.agents._roo_family` for the upstream facts
 (Kilo-Org/kilocode keeps Roo Code's `packages/types/src/provider-settings.ts`,
 `src/api/providers/native-ollama.ts`, `src/api/providers/fetchers/ollama.ts`,
 `src/core/config/importExport.ts`, `src/utils/autoImportSettings.ts`).
+The reader is Roo Code's, bound to Kilo Code's names (`FLAVOUR`): agent id,
+`kilo-code.*` settings, export file name and extension id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
-
-from ctxfix.errors import Warning_
-from ctxfix.facts import AgentBinding
 from ctxfix.sources.agents import _roo_family
 
 FLAVOUR = _roo_family.Flavour(
@@ -26,20 +22,7 @@ FLAVOUR = _roo_family.Flavour(
 AGENT = FLAVOUR.agent
 FILE_NAMES: tuple[str, ...] = (FLAVOUR.export_name,)
 
-
-def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
-    """The file `kilo-code.autoImportSettingsPath` names in VS Code's user settings."""
-    return _roo_family.user_paths(FLAVOUR, env, home)
-
-
-def detect(path: Path, data: Any) -> bool:
-    return _roo_family.detect(FLAVOUR, data)
-
-
-def read(
-    path: Path,
-    text: str | None = None,
-    notes: list[Warning_] | None = None,
-    env: Mapping[str, str] | None = None,
-) -> list[AgentBinding]:
-    return _roo_family.read(FLAVOUR, path, text, notes, env)
+# the reader interface, bound to this flavour (`_roo_family.Flavour`)
+user_paths = FLAVOUR.user_paths
+detect = FLAVOUR.detect
+read = FLAVOUR.read

@@ -35,12 +35,12 @@ from typing import Any
 
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import AgentBinding, KeyPath
-from ctxfix.names import canonical
 from ctxfix.sources.agents._common import (
     binding_value,
     inline_ignores,
     is_ollama_url,
     location,
+    model_binding,
     to_int,
     to_str,
     with_refs,
@@ -101,27 +101,17 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
             continue
         assert isinstance(prov, dict)
         base: KeyPath = ("models", alias)
-        model_ref = binding_value(doc, (*base, "model"), to_str)
-        assert model_ref is not None
         out.append(
-            AgentBinding(
+            model_binding(
+                doc,
+                (*base, "model"),
                 agent=AGENT,
-                file=str(doc.path),
-                model_ref=model_ref,
-                model=canonical(model_ref.value),
+                suppressed=suppressed,
+                edit_paths={"context_window": (*base, "max_context_size")},
                 # openai_legacy posts to /v1/chat/completions: no num_ctx either way
                 api="anthropic" if prov.get("type") == "anthropic" else "openai",
                 host=url,
                 context_window=binding_value(doc, (*base, "max_context_size"), to_int),
-                num_ctx=None,
-                max_tokens=None,
-                timeout_s=None,
-                edit_paths={
-                    "model_ref": (*base, "model"),
-                    "context_window": (*base, "max_context_size"),
-                },
-                format=doc.fmt,
-                suppressed=suppressed,
             )
         )
     return with_refs(out, doc)

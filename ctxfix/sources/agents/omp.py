@@ -50,10 +50,6 @@ from typing import Any
 
 from ctxfix.facts import AgentBinding
 from ctxfix.sources.agents import _pi_family
-from ctxfix.sources.agents._common import (
-    inline_ignores,
-    with_refs,
-)
 
 AGENT = "omp"
 FILE_NAMES: tuple[str, ...] = ("models.yml",)
@@ -75,12 +71,7 @@ def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
 
 def detect(path: Path, data: Any) -> bool:
     """A `providers` map whose entries use OMP's camelCase keys (`baseUrl`, `api`, ...)."""
-    if not isinstance(data, dict):
-        return False
-    providers = data.get("providers")
-    return isinstance(providers, dict) and any(
-        isinstance(p, dict) and bool(_OMP_KEYS & p.keys()) for p in providers.values()
-    )
+    return _pi_family.has_provider_keys(data, _OMP_KEYS)
 
 
 def _launch_provider(pid: str, prov: dict) -> bool:
@@ -97,15 +88,11 @@ def _launch_provider(pid: str, prov: dict) -> bool:
 
 def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     """One binding per model of each Ollama provider."""
-    from ctxfix.edits.document import load_document
-
-    path = Path(path)
-    doc = load_document(path, text, "yaml")
-    if not detect(path, doc.data):
-        return []
-    out = _pi_family.pi_layout_bindings(
-        doc,
-        inline_ignores(doc.text),
+    return _pi_family.read_pi_layout(
+        path,
+        text,
+        "yaml",
+        detect,
         agent=AGENT,
         title="Oh My Pi",
         window=DEFAULT_WINDOW,
@@ -113,4 +100,3 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         pinned="`ollama launch omp` and `omp --model ollama/<id>` name this id too",
         launched=lambda pid, prov, entry: _launch_provider(str(pid), prov),
     )
-    return with_refs(out, doc)

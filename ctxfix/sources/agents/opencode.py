@@ -31,6 +31,7 @@ from ctxfix.sources.agents._common import (
     is_v1_url,
     key_location,
     location,
+    schema_names,
     to_float,
     to_int,
     with_refs,
@@ -57,8 +58,7 @@ def detect(path: Path, data: Any) -> bool:
     """opencode's `$schema` URL, or a `provider` mapping of provider objects."""
     if not isinstance(data, dict):
         return False
-    schema = data.get("$schema")
-    if isinstance(schema, str) and "opencode.ai" in schema:
+    if schema_names(data, "opencode.ai"):
         return True
     prov = data.get("provider")
     return isinstance(prov, dict) and all(isinstance(v, dict) for v in prov.values()) and bool(prov)

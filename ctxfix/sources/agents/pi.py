@@ -38,10 +38,6 @@ from typing import Any
 
 from ctxfix.facts import AgentBinding
 from ctxfix.sources.agents import _pi_family
-from ctxfix.sources.agents._common import (
-    inline_ignores,
-    with_refs,
-)
 
 AGENT = "pi"
 FILE_NAMES: tuple[str, ...] = ("models.json",)
@@ -61,25 +57,16 @@ def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:
 
 def detect(path: Path, data: Any) -> bool:
     """A `providers` map whose entries use Pi's camelCase keys (`baseUrl`, `api`, ...)."""
-    if not isinstance(data, dict):
-        return False
-    providers = data.get("providers")
-    return isinstance(providers, dict) and any(
-        isinstance(p, dict) and bool(_PI_KEYS & p.keys()) for p in providers.values()
-    )
+    return _pi_family.has_provider_keys(data, _PI_KEYS)
 
 
 def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     """One binding per model of each Ollama provider."""
-    from ctxfix.edits.document import load_document
-
-    path = Path(path)
-    doc = load_document(path, text, "json")
-    if not detect(path, doc.data):
-        return []
-    out = _pi_family.pi_layout_bindings(
-        doc,
-        inline_ignores(doc.text),
+    return _pi_family.read_pi_layout(
+        path,
+        text,
+        "json",
+        detect,
         agent=AGENT,
         title="Pi",
         window=DEFAULT_WINDOW,
@@ -87,4 +74,3 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
         pinned="Pi's settings.json defaultModel and `pi --model` name this id too",
         launched=lambda pid, prov, entry: entry.get(LAUNCH_MARKER) is True,
     )
-    return with_refs(out, doc)

@@ -34,13 +34,13 @@ from typing import Any
 
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import AgentBinding, KeyPath, Sourced
-from ctxfix.names import canonical
 from ctxfix.sources.agents._common import (
     api_for_url,
     binding_value,
     inline_ignores,
     is_ollama_url,
     location,
+    model_binding,
     to_float,
     to_int,
     to_str,
@@ -111,31 +111,21 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
 def _binding(
     doc: Any, ref_path: KeyPath, url: str | None, gen: KeyPath, suppressed: frozenset[str]
 ) -> AgentBinding:
-    model_ref = binding_value(doc, ref_path, to_str)
-    assert model_ref is not None
     window = (*gen, "contextWindowSize")
     timeout = (*gen, "timeout")
     max_tokens = (*gen, "samplingParams", "max_tokens")
     ms = binding_value(doc, timeout, to_float)
     timeout_s = Sourced(ms.value / 1000.0, ms.source, ms.location) if ms else None
-    return AgentBinding(
+    return model_binding(
+        doc,
+        ref_path,
         agent=AGENT,
-        file=str(doc.path),
-        model_ref=model_ref,
-        model=canonical(model_ref.value),
+        suppressed=suppressed,
+        edit_paths={"context_window": window, "max_tokens": max_tokens, "timeout": timeout},
         api=api_for_url(url),
         host=url,
         context_window=binding_value(doc, window, to_int),
-        num_ctx=None,
         max_tokens=binding_value(doc, max_tokens, to_int),
         timeout_s=timeout_s,
         timeout_unit_s=0.001,
-        edit_paths={
-            "model_ref": ref_path,
-            "context_window": window,
-            "max_tokens": max_tokens,
-            "timeout": timeout,
-        },
-        format=doc.fmt,
-        suppressed=suppressed,
     )
