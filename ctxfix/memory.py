@@ -57,7 +57,10 @@ arguments model those llama.cpp modes; the Go engine is not modelled.
   falcon-h1 has both an attention cache and a state on every layer.
 * Layers without their own KV: NextN/MTP layers (glm4moe:
   ``n_layer_kv_from_start = n_layer - nextn_predict_layers``); gemma3n layers
-  from 20 on and gemma4's last ``shared_kv_layers`` reuse earlier caches
+  from 20 on (``hparams.n_layer_kv_from_start = 20``, github:ggml-org/llama.cpp
+  src/models/gemma3n.cpp ``llama_model_gemma3n::load_arch_hparams``; before the
+  split, src/llama-model.cpp ``load_hparams`` ``case LLM_ARCH_GEMMA3N``) and
+  gemma4's last ``shared_kv_layers`` reuse earlier caches
   (``n_layer_kv_from_start = n_layer - n_kv_shared_layers``, src/models/gemma4.cpp).
 * MLA (deepseek2 and kin, ``kv_lora_rank`` set): one K row of
   ``kv_lora_rank + rope dims`` (512 + 64 = 576) per layer and no V cache
@@ -66,8 +69,10 @@ arguments model those llama.cpp modes; the Go engine is not modelled.
 A quantised cache (q8_0, q4_0) needs flash attention. Ollama before 0.30 fell
 back to f16 for both K and V without it (llm/server.go); from 0.30 it passes
 ``--flash-attn off --cache-type-k/-v q8_0`` to llama-server unchanged
-(llm/llama_server.go), and llama.cpp refuses the context ("V cache quantization
-requires flash_attn", src/llama-context.cpp), so the model does not load. The
+(llm/llama_server.go), and llama.cpp refuses the context (src/llama-context.cpp
+``llama_init_from_model``: a quantised ``type_v`` with flash attention disabled;
+"V cache quantization requires flash_attn" in the copy Ollama vendored up to
+v0.24), so the model does not load. The
 estimate counts f16 (the larger of the two outcomes) and the note says both.
 The compute buffer is modelled in `compute_buffer_bytes`.
 """
@@ -87,7 +92,11 @@ GIB = 1024 * MIB
 N_UBATCH = 512  # llama.cpp / Ollama default micro-batch
 CELL_PAD = 256  # llama.cpp pads the cache size to 256 cells
 
-# cache type -> (bytes per block, elements per block), as ggml_row_size computes it
+# cache type -> (bytes per block, elements per block), as ggml_row_size computes it:
+# `ggml_type_size(type) * ne / ggml_blck_size(type)` over the `type_traits` table
+# (github:ggml-org/llama.cpp ggml/src/ggml.c). q8_0 and q4_0 blocks hold 32 elements
+# (QK8_0, QK4_0) behind one f16 scale: `block_q8_0` 2 + 32 = 34 B, `block_q4_0`
+# 2 + 16 = 18 B (ggml/src/ggml-common.h).
 CACHE_TYPES: dict[str, tuple[int, int]] = {
     "f16": (2, 1),
     "bf16": (2, 1),
@@ -144,7 +153,7 @@ _PURE_RECURRENT = frozenset({"mamba", "mamba2", "rwkv6", "rwkv6qwen2", "rwkv7", 
 _INTERVAL_HYBRID = frozenset({"qwen3next", "qwen35", "qwen35moe"})
 _ALL_LAYERS_HYBRID = frozenset({"falcon-h1"})
 _NEXTN_IN_BLOCK_COUNT = frozenset({"glm4moe"})
-_GEMMA3N_KV_LAYERS = 20  # llama.cpp: hparams.n_layer_kv_from_start = 20
+_GEMMA3N_KV_LAYERS = 20  # hparams.n_layer_kv_from_start = 20 (llama.cpp src/models/gemma3n.cpp)
 _SHARED_KV_ARCHS = ("gemma4",)  # read `attention.shared_kv_layers` (src/models/gemma4.cpp)
 
 
@@ -441,9 +450,15 @@ def estimate_kv(
 ) -> KVEstimate:
     """Size the KV cache llama.cpp allocates for `ctx` tokens x `parallel` sequences.
 
-    `flash_attention`: None means unknown (assume the quantised cache works,
-    as on Ollama versions that enable flash attention by default); False
-    forces the f16 fallback Ollama applies. `kv_unified` and `swa_full` default
+    `flash_attention`: None means unknown: the quantised cache is assumed to
+    work, as it does wherever flash attention ends up on. From v0.11.8 Ollama
+    turns it on by default for the architectures github:ollama/ollama
+    fs/ggml/ggml.go `GGML.FlashAttention` lists, on GPUs that support it
+    (llm/server.go `NewLlamaServer`; commit 85ccf7354, gpt-oss first); from
+    v0.30 an unset OLLAMA_FLASH_ATTENTION passes ``--flash-attn auto`` to
+    llama-server, or ``off`` on GPUs without support (llm/llama_server.go
+    `LlamaServerFlashAttention`). False forces the f16 fallback Ollama
+    applied before 0.30. `kv_unified` and `swa_full` default
     to what Ollama's llama-server launch gets (both off, see the module
     docstring); True models llama.cpp's ``--kv-unified`` / ``--swa-full`` (the
     latter is also the llama.cpp library default that Ollama's pre-0.30 cgo

@@ -8,9 +8,12 @@ rules (CTX104, CTX303) must agree on these facts, so they live here, each
 with the release that introduced it.
 
 Checked against upstream ollama/ollama:
-- 2048 up to 0.6.6, 4096 from v0.6.7 (release notes; clients such as Zed
-  followed "Ollama increased their default context size from 2048 to 4096
-  tokens in version v0.6.7").
+- 2048 up to 0.6.6, 4096 from v0.6.7. Before 0.5.13 the 2048 is
+  github:ollama/ollama api/types.go `DefaultOptions` (`NumCtx: 2048`); from
+  0.5.13 `DefaultOptions` takes `NumCtx` from github:ollama/ollama
+  envconfig/config.go `ContextLength` (`OLLAMA_CONTEXT_LENGTH`), whose
+  default was 2048 and became 4096 in commit 44b466eeb "config: update
+  default context length to 4096" (first tagged v0.6.7).
 - From 0.15.5, `server/routes.go` `Serve` picks the default from total VRAM
   (sum of GPU total memory minus `OLLAMA_GPU_OVERHEAD`):
   `>= 47 GiB -> 262144`, `>= 23 GiB -> 32768`, else `4096` ("slightly lower
@@ -29,9 +32,12 @@ Checked against upstream ollama/ollama:
   "avoid context overflow", merged 2025-06-23).
 - `OLLAMA_GPU_OVERHEAD` is subtracted per GPU before the tier is picked
   (`totalVRAM += gpu.TotalMemory - envconfig.GpuOverhead()`).
-- `OLLAMA_CONTEXT_LENGTH` (0.5.13+) replaces that default; it is applied
-  before the model's params and the request options, which override it
-  (`modelOptions`: defaults, then model options, then request options).
+- `OLLAMA_CONTEXT_LENGTH` (0.5.13+: github:ollama/ollama envconfig/config.go
+  `ContextLength`, commit 314573bfe "config: allow setting context length
+  through env var (#8938)", first tagged v0.5.13) replaces that default; it is
+  applied before the model's params and the request options, which override
+  it (github:ollama/ollama server/routes.go `modelOptions`: `api.DefaultOptions()`,
+  then `opts.FromMap(model.Options)`, then `opts.FromMap(requestOpts)`).
 """
 
 from __future__ import annotations
@@ -45,7 +51,6 @@ GIB = 1024**3
 _V_CONTEXT_ENV = (0, 5, 13)
 _V_DEFAULT_4096 = (0, 6, 7)
 _V_CLAMP = (0, 9, 3)
-_V_PARALLEL_1 = (0, 10, 0)
 _V_VRAM_TIERS = (0, 15, 5)
 _V_VISION_MIN = (0, 11, 5)
 _V_AUTO_STEP_DOWN = (0, 30, 0)
@@ -167,27 +172,9 @@ def clamps_to_native(version: str | None) -> bool:
 
 
 def supports_context_env(version: str | None) -> bool:
-    """True when the server reads `OLLAMA_CONTEXT_LENGTH` (0.5.13+). Unknown version: True."""
-    v = parse_version(version)
-    return True if v is None else v >= _V_CONTEXT_ENV
+    """True when the server reads `OLLAMA_CONTEXT_LENGTH` (0.5.13+). Unknown version: True.
 
-
-def default_parallel(version: str | None) -> Sourced[int]:
-    """`OLLAMA_NUM_PARALLEL` when unset: 1 from 0.10; before that auto (4 when memory allows).
-
-    The KV cache is sized for num_ctx x parallel, so the pre-0.10 auto value
-    is reported as the worst case, 4, with a note saying it may be 1.
+    github:ollama/ollama envconfig/config.go `ContextLength`, added in v0.5.13.
     """
     v = parse_version(version)
-    if v is None:
-        return Sourced(
-            1, "default", note="Ollama version unknown: assumed 1 (the default from 0.10)"
-        )
-    if v >= _V_PARALLEL_1:
-        return Sourced(1, "default", note=f"Ollama {version} default (1 from 0.10)")
-    return Sourced(
-        4,
-        "default",
-        note=f"Ollama {version} chooses parallel automatically before 0.10: "
-        "4 when memory allows, else 1",
-    )
+    return True if v is None else v >= _V_CONTEXT_ENV

@@ -8,7 +8,6 @@ from ctxfix.ollama_defaults import (
     GIB,
     clamps_to_native,
     default_num_ctx,
-    default_parallel,
     floor_num_ctx,
     parse_version,
     supports_context_env,
@@ -58,9 +57,6 @@ def test_note_names_the_rule() -> None:
 def test_version_gates() -> None:
     assert not clamps_to_native("0.9.2") and clamps_to_native("0.9.3") and clamps_to_native(None)
     assert not supports_context_env("0.5.12") and supports_context_env("0.5.13")
-    assert default_parallel("0.10.0").value == 1
-    old = default_parallel("0.9.6")
-    assert old.value == 4 and "else 1" in old.note
     assert parse_version("0.12") == (0, 12, 0)
 
 
@@ -135,7 +131,6 @@ BOUNDARIES = [
         True,
     ),
     ("clamp to native", clamps_to_native, "0.9.2", "0.9.3", True),
-    ("parallel 1", lambda v: default_parallel(v).value == 1, "0.9.6", "0.10.0", True),
     (
         "vision floor 2048",
         lambda v: floor_num_ctx(1024, v, True)[0] == 2048,

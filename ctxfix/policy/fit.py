@@ -5,10 +5,22 @@ while CTX302 read it, so the two gave different contexts for the same model
 and budget. The server configuration that shapes the KV cache is decided
 here, once, from the same inputs everywhere:
 
-- parallel: `--parallel`/settings, else `OLLAMA_NUM_PARALLEL`, else 1;
+- parallel: `--parallel`/settings, else `OLLAMA_NUM_PARALLEL`, else 1. The 1
+  is the server's default from 0.10.0 (github:ollama/ollama envconfig/config.go
+  `NumParallel = Uint("OLLAMA_NUM_PARALLEL", 1)`, server/sched.go
+  `defaultParallel = 1`; commit 20c3266e9 "Reduce default parallelism to 1
+  (#11330)", first release v0.10.0); server/sched.go also runs an explicit 0
+  as 1 (now `max(int(envconfig.NumParallel()), 1)`). Before 0.10 the default
+  0 meant automatic: server/sched.go `pickBestFullFitByLibrary` tried
+  `defaultParallel` (4 up to 0.6.6, 2 from 0.6.7, commit fe5b9bb21), then 1,
+  and CPU-only loads took `defaultParallel`. For those servers 1 is the lower
+  bound, and the estimate may be low;
 - KV cache type: `--kv-cache-type`/settings, else `OLLAMA_KV_CACHE_TYPE`,
-  else f16 (a quantised type needs flash attention; without it llama.cpp
-  keeps f16, see `ctxfix.memory.effective_cache_type`);
+  else f16. A quantised type needs flash attention: with flash attention off,
+  Ollama before 0.30 dropped the type and ran f16 (github:ollama/ollama
+  llm/server.go `NewLlamaServer`), and from 0.30 it passes the type to
+  llama-server unchanged, which refuses to create the context, so the model
+  does not load (`ctxfix.memory.effective_cache_type` estimates f16 and says both);
 - flash attention: `--flash-attention`, else `OLLAMA_FLASH_ATTENTION`
   (read as `envconfig.BoolWithDefault` does: `ctxfix.policy.envconfig`),
   else unknown.
@@ -67,6 +79,8 @@ def server_memory_config(
 
     `env` maps OLLAMA_* names to their values as found (process, systemd, compose).
     """
+    # unset or 0 -> 1: envconfig/config.go NumParallel default (0.10+); before 0.10
+    # the server chose automatically and 1 is its lower bound (module docstring)
     par = parallel or parse_uint(env.get("OLLAMA_NUM_PARALLEL")) or 1
     # envconfig.KvCacheType is String -> Var; llm/server.go lower-cases it
     env_type = var(env.get("OLLAMA_KV_CACHE_TYPE")).lower() or None

@@ -3,15 +3,17 @@
 What it finds
     An agent binding whose Ollama model name matches nothing in the scanned
     model stores or live servers (names compared as Ollama does: default
-    `latest` tag, `library/` namespace implied, case-insensitive). Silent when
-    no store and no server was scanned (an offline repo scan cannot know), and
-    for a binding to a remote host that was not scanned.
+    `latest` tag, `library/` namespace implied, case-insensitive;
+    github:ollama/ollama types/model/name.go `defaultTag`, `defaultNamespace`,
+    `Name.EqualFold`). Silent when no store and no server was scanned (an
+    offline repo scan cannot know), and for a binding to a remote host that
+    was not scanned.
 
 Why it matters
-    Ollama answers `model 'x' not found` (404) and many agents show that as a
-    generic connection failure. A typo, a tag that was renamed, or a model
-    created on another machine are the usual causes. The closest names are
-    suggested.
+    Ollama answers `model 'x' not found` (404, server/routes.go) and many
+    agents show that as a generic connection failure. A typo, a tag that was
+    renamed, or a model created on another machine are the usual causes. The
+    closest names are suggested.
 
 Example that fails
     opencode.json: "model": "ollama/qwen3-coder:30b-128k"

@@ -2,8 +2,10 @@
 
 What it finds
     A model in a live server's `/api/ps` whose `context_length` (what it was
-    loaded with) differs from the context its definition implies (num_ctx,
-    env or default, clamped to native).
+    loaded with; github:ollama/ollama api/types.go `ProcessModelResponse`,
+    filled by server/routes.go `PsHandler`, from v0.10.0) differs from the
+    context its definition implies (num_ctx, env or default, clamped to
+    native).
 
 Why it matters
     Something is sending its own `options.num_ctx`: usually an agent on the

@@ -5,11 +5,13 @@ What it finds
 
 Why it matters
     From Ollama 0.9.3 the server clamps num_ctx to the native context
-    (log: "requested context size too large for model"), so the setting
-    promises a window the model does not get; agents configured from it
-    overflow silently. Before 0.9.3 the runner allocates the larger KV cache
-    and the model runs past what it was trained on (RoPE extrapolation),
-    which degrades output, and the memory is wasted either way.
+    (log: "requested context size too large for model"; github:ollama/ollama
+    llm/server.go `NewLlamaServer`, PR #11175; see ctxfix/ollama_defaults.py),
+    so the setting promises a window the model does not get; agents
+    configured from it overflow silently. Before 0.9.3 the runner allocates
+    the larger KV cache (llm/server.go passes `--ctx-size` unclamped) and
+    the model runs past what it was trained on (RoPE extrapolation), which
+    degrades output, and the memory is wasted either way.
 
 Example that fails
     FROM llama3.1:8b              # context_length 131072

@@ -7,10 +7,12 @@ What it finds
 
 Why it matters
     num_ctx is a hard cap. Ollama never serves more than it, whatever the
-    agent asks through the OpenAI-compatible API. Prompts longer than the cap
-    are silently truncated (oldest messages first), which looks like the model
-    "forgetting" or like hardware trouble. A cap written once at setup time
-    (often to save memory on an older machine) outlives the reason for it.
+    agent asks through the OpenAI-compatible API (github:ollama/ollama
+    openai/openai.go `FromChatRequest` maps no num_ctx). Prompts longer than
+    the cap are silently truncated (oldest messages first), which looks like
+    the model "forgetting" or like hardware trouble. A cap written once at
+    setup time (often to save memory on an older machine) outlives the
+    reason for it.
 
 Example that fails
     # Modelfile

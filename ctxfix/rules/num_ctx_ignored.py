@@ -8,7 +8,10 @@ What it finds
 Why it matters
     `/v1/chat/completions` has no way to set the context size: Ollama ignores
     the option and serves the model's num_ctx or the server default. The
-    config looks right and is not.
+    config looks right and is not. (github:ollama/ollama openai/openai.go:
+    `ChatCompletionRequest` has no options field, and `FromChatRequest` /
+    `FromCompleteRequest` fill options only from stop, max_tokens,
+    temperature, seed, the two penalties and top_p.)
 
 Example that fails
     openclaw.json: api "openai-completions", baseUrl ".../v1",

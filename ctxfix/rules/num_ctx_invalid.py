@@ -1,16 +1,24 @@
 """CTX105 num-ctx-invalid: num_ctx is not an integer Ollama accepts.
 
 What it finds
-    `PARAMETER num_ctx 1e+06`, `131072.0`, `128k`, or a float in a params
-    blob. Ollama parses integer parameters with Go's `strconv.ParseInt`, so
-    anything but plain digits is rejected.
+    `PARAMETER num_ctx 1e+06`, `131072.0` or `128k` in a Modelfile, or a
+    num_ctx in a params blob that is not a number (a string, a boolean, a
+    list, an object). Ollama parses a Modelfile's integer parameters with Go's
+    `strconv.ParseInt` (github:ollama/ollama api/types.go `FormatParams`,
+    called from parser/parser.go `CreateRequest`), so anything but plain
+    digits is rejected. A params blob goes through api/types.go
+    `Options.FromMap`, which takes any JSON number (a fraction is
+    truncated) and refuses everything else.
 
 Why it matters
-    `ollama show --modelfile` prints numbers with Go's `%v`: 1000000 comes
+    `ollama show --modelfile` prints numbers with Go's `%v`
+    (github:ollama/ollama server/images.go `Model.String`): 1000000 comes
     out as `1e+06` and 1048576 as `1.048576e+06`. Copy that Modelfile, edit
     something else, run `ollama create`, and it fails with
     `invalid int value [1e+06]` — or, in a params blob written by another
-    tool, the value is ignored and the server default applies.
+    tool, every request for the model fails with `option "num_ctx" must be
+    of type integer` (server/routes.go `modelOptions` returns the
+    `Options.FromMap` error).
 
 Example that fails
     FROM qwen2.5:7b

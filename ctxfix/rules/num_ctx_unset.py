@@ -7,10 +7,13 @@ What it finds
 
 Why it matters
     The default depends on the Ollama version: 2048 up to 0.6.6, 4096 from
-    0.6.7, and from 0.15.5 a tier by total VRAM (>= 47 GiB: 262,144;
-    >= 23 GiB: 32,768; else 4,096). A 256k model served with 4,096 tokens
-    through the OpenAI-compatible API (which cannot raise it) loses almost
-    every prompt silently. The finding says which default applies and why.
+    0.6.7 (github:ollama/ollama api/types.go `DefaultOptions`,
+    envconfig/config.go `ContextLength`), and from 0.15.5 a tier by total
+    VRAM (>= 47 GiB: 262,144; >= 23 GiB: 32,768; else 4,096; server/routes.go
+    `Serve`); ctxfix/ollama_defaults.py cites the source of each version
+    rule. A 256k model served with 4,096 tokens through the
+    OpenAI-compatible API (which cannot raise it) loses almost every prompt
+    silently. The finding says which default applies and why.
     When the server version is unknown, ctxfix assumes the 4,096 default and
     says so.
 

@@ -3,16 +3,29 @@
 What it finds
     Lines in Ollama's server log where the runner cut a prompt to fit the
     context it was loaded with (`truncating input prompt limit=... prompt=...
-    keep=... new=...`, runner/ollamarunner/runner.go up to v0.15,
-    llm/llama_server.go from v0.30), and prompts refused as longer than the
-    context (HTTP 400: "the input length exceeds the context length", "the
-    prompt is longer than the context length"; upstream does not log these
-    itself, a gateway that records responses does). Each event is attributed to
-    the model whose blob the last load line names (`--model
-    .../blobs/sha256-<hex>`); several names sharing the blob are narrowed to
-    the ones that serve the logged context. Per agent using that model, one
-    finding: how many prompts, over which days, the largest one, and where
-    in the log.
+    keep=... new=...`; github:ollama/ollama runner/llamarunner/runner.go and
+    runner/ollamarunner/runner.go up to v0.24, llm/llama_server.go
+    `completionPromptForRequest` from v0.30), and prompts refused as longer
+    than the context.
+
+    The refusals are Ollama's own HTTP 400 answers: "the input length
+    exceeds the context length" (the Go runners' `errorInputTooLong`,
+    v0.12.4 to v0.24, when truncation is off; from v0.30 for embeddings,
+    server/routes.go `EmbedHandler` and llm/llama_server.go
+    `normalizeEmbeddingError`), "the prompt is longer than the context
+    length" (llm/llama_server.go `completionPromptForRequest`, v0.30.9+,
+    when context shift is off) and the embedding endpoint's "input exceeds
+    maximum context length" (server/routes.go). Up to v0.24 Ollama logs the
+    runners' refusal itself (llm/server.go `Completion`: "llm predict error:
+    ...", `Embedding`: "llm embedding error: ..."); from v0.30 it sends the
+    message to the client without a log line, so it appears in a log only
+    when a gateway that records responses wrote it there.
+
+    Each event is attributed to the model whose blob the last load line
+    names (`--model .../blobs/sha256-<hex>`); several names sharing the blob
+    are narrowed to the ones that serve the logged context. Per agent using
+    that model, one finding: how many prompts, over which days, the largest
+    one, and where in the log.
 
 Why it matters
     The other rules infer from configuration that prompts *can* be cut; this

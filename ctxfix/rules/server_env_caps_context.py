@@ -6,8 +6,11 @@ What it finds
     sets no num_ctx of its own and therefore gets the environment's value.
 
 Why it matters
-    OLLAMA_CONTEXT_LENGTH (Ollama >= 0.5.13) replaces the built-in default
-    for every model without a num_ctx. Set once to save memory, it silently
+    OLLAMA_CONTEXT_LENGTH (Ollama >= 0.5.13; github:ollama/ollama
+    envconfig/config.go `ContextLength`, read by api/types.go
+    `DefaultOptions`) replaces the built-in default for every model without
+    a num_ctx: the model's params and the request override it
+    (server/routes.go `modelOptions`). Set once to save memory, it silently
     caps every new model pulled later — including 256k models.
 
 Example that fails

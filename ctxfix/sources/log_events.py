@@ -4,7 +4,7 @@ Why only these lines: they are the ones where the server says what it did to a
 context. The exact messages, per Ollama version (github.com/ollama/ollama):
 
   truncating input prompt  limit= prompt= keep= new=        (level WARN)
-      v0.12.x-v0.15.x  runner/ollamarunner/runner.go, runner/llamarunner/runner.go
+      v0.12.x-v0.24.x  runner/ollamarunner/runner.go, runner/llamarunner/runner.go
                        (limit = the runner's per-sequence context)
       v0.30.0          llm/llama_server.go completionPromptForRequest
                        (limit = num_ctx; at most num_ctx-1 tokens are kept)
@@ -17,12 +17,14 @@ context. The exact messages, per Ollama version (github.com/ollama/ollama):
       model= old_num_ctx= effective_num_ctx= new_num_ctx= ...
       server/sched.go (v0.30.0 .. v0.33.0-rc2, reduceAutoNumCtxForLoadOOM)
   prompts refused as too long (HTTP 400), matched as text anywhere in a line:
-      "the input length exceeds the context length" (runner errorInputTooLong, v0.12-v0.15)
+      "the input length exceeds the context length" (runner errorInputTooLong, v0.12.4-v0.24)
       "input exceeds maximum context length" (server/routes.go embeddings, all versions)
       "the prompt is longer than the context length" (llm/llama_server.go, v0.33.0-rc2)
-      Upstream sends these as the HTTP 400 body and does not log them (its access
-      line shows only `| 400 |`); they reach a log where a gateway or client
-      records the response, so any line carrying the text counts.
+      Up to v0.24 llm/server.go logs the runner's answer (`llm predict error: ...`
+      in Completion, `llm embedding error: ...` in Embedding); from v0.30 they go
+      back only as the HTTP 400 body (the access line shows `| 400 |`), so they
+      reach a log where a gateway or client records the response. Any line
+      carrying the text counts.
   load lines (which model blob runs at which context):
       "starting llama server" cmd="... --model <blob> --ctx-size N ... --parallel P"
           llm/server.go v0.5.x-v0.9.x (--ctx-size is num_ctx x parallel)

@@ -21,7 +21,10 @@ bench/RESULTS.md. Reads go through ctxfix/ollama_http.py (the standard
 library), not the official client: its import alone cost more than a
 50-model scan at 50 ms.
 
-Note on `parameters`: Ollama prints each value with Go's `%#v` of a float64,
+Note on `parameters`: Ollama prints each value with Go's `%#v`
+(github:ollama/ollama server/routes.go `GetModelInfo`: `fmt.Sprintf("%-*s %#v",
+cs, k, v)`, one line per element of a list), and a number there is a float64
+(server/images.go `GetModel` decodes the params layer into `map[string]any`),
 so 1000000 arrives as `1e+06` and 1048576 as `1.048576e+06`. That is the
 server's display of a valid integer, not an invalid value; it is parsed back
 to the integer here (the note on the Sourced value says how it was printed).
@@ -51,6 +54,9 @@ DEFAULT_URL = "http://127.0.0.1:11434"
 
 def parse_host(value: str | None) -> str:
     """Normalise `$OLLAMA_HOST` / `--host` exactly as the ollama python client's `_parse_host`.
+
+    github:ollama/ollama-python ollama/_client.py `_parse_host`; the examples
+    below follow its doctests.
 
     `1.2.3.4` -> `http://1.2.3.4:11434`; `:56789` -> `http://127.0.0.1:56789`;
     `https://example.com` -> `https://example.com:443`; `[::1]/path/` ->
@@ -138,7 +144,10 @@ def _go_unquote(s: str) -> str:
 
 
 def parse_go_value(text: str) -> Any:
-    """One `%#v` value as Ollama prints it: quoted string, true/false, or a float64."""
+    """One `%#v` value as Ollama prints it: quoted string, true/false, or a float64.
+
+    github:ollama/ollama server/routes.go `GetModelInfo` (`fmt.Sprintf("%-*s %#v", cs, k, v)`).
+    """
     text = text.strip()
     if text.startswith('"'):
         return _go_unquote(text)
@@ -158,7 +167,11 @@ def parse_go_value(text: str) -> Any:
 
 
 def parse_parameters(text: str | None) -> dict[str, Any]:
-    """`/api/show` `parameters` text -> {name: value}; repeated names (stop) become lists."""
+    """`/api/show` `parameters` text -> {name: value}; repeated names (stop) become lists.
+
+    github:ollama/ollama server/routes.go `GetModelInfo` writes a list option (`[]any`,
+    e.g. stop) as one `name value` line per element, so a repeated name is one list.
+    """
     out: dict[str, Any] = {}
     for line in (text or "").splitlines():
         line = line.strip()

@@ -3,7 +3,9 @@
 Where Ollama logs (docs/troubleshooting.mdx, github.com/ollama/ollama):
   macOS    ~/.ollama/logs/server.log, older ones server-1.log, server-2.log ...
   Windows  %LOCALAPPDATA%\\Ollama\\server.log and server-#.log
-  Linux    `journalctl -u ollama` (the systemd service of the install script)
+  Linux    `journalctl -u ollama` (the systemd service of the install script:
+           github:ollama/ollama scripts/install.sh `configure_systemd` writes
+           /etc/systemd/system/ollama.service)
   Docker   `docker logs <container>` (stdout/stderr of the container)
 
 Which logs a scan reads (decided here, documented in `ctxfix scan --help`):
@@ -432,7 +434,11 @@ def collect_targets(
 
 
 def _has_ollama_unit() -> bool:
-    """The install script's unit file exists (else `journalctl -u ollama` has nothing)."""
+    """The install script's unit file exists (else `journalctl -u ollama` has nothing).
+
+    github:ollama/ollama scripts/install.sh `configure_systemd` creates
+    /etc/systemd/system/ollama.service; the other `UNIT_DIRS` are looked at too.
+    """
     from ctxfix.sources.environment import UNIT, UNIT_DIRS
 
     return any(Path("/", d, UNIT).exists() for d in UNIT_DIRS)
