@@ -50,8 +50,10 @@ def test_local_settings_window_and_timeout_are_strings_in_env():
 def test_anthropic_cloud_and_aliases_give_no_binding(tmp_path):
     cloud = {"model": "claude-sonnet-4-6", "env": {"ANTHROPIC_MODEL": "opus"}}
     assert claude_code.read(tmp_path / "settings.json", json.dumps(cloud)) == []
-    alias = {"model": "sonnet[1m]", "env": {"ANTHROPIC_BASE_URL": "http://localhost:11434"}}
-    assert claude_code.read(tmp_path / "settings.json", json.dumps(alias)) == []
+    # the "Model aliases" table of code.claude.com/docs/en/model-config
+    for name in ("sonnet[1m]", "best", "fable", "fable[1m]", "opusplan", "default"):
+        alias = {"model": name, "env": {"ANTHROPIC_BASE_URL": "http://localhost:11434"}}
+        assert claude_code.read(tmp_path / "settings.json", json.dumps(alias)) == [], name
 
 
 def test_other_tools_settings_json_is_not_claude_code(tmp_path):

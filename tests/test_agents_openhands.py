@@ -70,7 +70,7 @@ def test_documented_defaults_when_unset():
     (b,) = openhands.read(MAIN, '[llm]\nmodel = "ollama/qwen3:8b"\n')
     assert (b.context_window.value, b.context_window.source) == (4096, "default")
     assert (b.max_tokens.value, b.max_tokens.source) == (4096, "default")
-    assert (b.timeout_s.value, b.timeout_s.source) == (6000.0, "default")
+    assert (b.timeout_s.value, b.timeout_s.source) == (600.0, "default")
     assert b.host == "http://localhost:11434"
 
 

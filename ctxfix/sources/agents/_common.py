@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# Ollama's default port: github:ollama/ollama envconfig/config.go `Host` (`defaultPort := "11434"`)
 OLLAMA_PORT = 11434
 # VS Code and its forks: the user-data directory name of each (Cline, Roo Code, Kilo Code)
 VSCODE_APPS = ("Code", "Code - Insiders", "VSCodium", "Cursor", "Windsurf")
@@ -160,7 +161,13 @@ def to_str(value: Any) -> str | None:
 
 
 def is_ollama_url(url: str | None) -> bool:
-    """True when a base URL points at Ollama's default port 11434."""
+    """True when a base URL points at Ollama's default port 11434.
+
+    The port is `envconfig.Host`'s default (github:ollama/ollama
+    envconfig/config.go; see `OLLAMA_PORT`): a server on another port is not
+    recognised by its URL alone, which is why readers also look at provider
+    ids and model prefixes.
+    """
     if not url:
         return False
     try:
@@ -172,7 +179,15 @@ def is_ollama_url(url: str | None) -> bool:
 
 def api_for_url(url: str | None, default: str = "openai") -> str:
     """ "openai" when the base URL ends in /v1 (OpenAI-compatible API), "native" when it
-    names the server root or /api, `default` when there is no URL."""
+    names the server root or /api, `default` when there is no URL.
+
+    Ollama's routes (github:ollama/ollama server/routes.go `GenerateRoutes`):
+    the native API is `/api/chat`, `/api/generate`, ...; the OpenAI-compatible
+    one is under `/v1` (`/v1/chat/completions`, `/v1/completions`,
+    `/v1/responses`, `/v1/models`, ...), so a client whose base URL ends in
+    `/v1` appends those paths. (`/v1/messages`, the Anthropic API, is under
+    `/v1` too; the Claude Code reader sets its api itself.)
+    """
     if not url:
         return default
     path = _url_path(url)
@@ -204,7 +219,12 @@ def default(
 
 
 def is_v1_url(url: str | None) -> bool:
-    """True when a base URL ends in /v1 (the OpenAI-compatible API, which ignores num_ctx)."""
+    """True when a base URL ends in /v1 (the OpenAI-compatible API, which ignores num_ctx).
+
+    Routes: `api_for_url`. "The OpenAI API does not have a way of setting the
+    context size for a model" (github:ollama/ollama
+    docs/api/openai-compatibility.mdx, "Setting the context size").
+    """
     return isinstance(url, str) and _url_path(url).endswith("/v1")
 
 

@@ -19,6 +19,9 @@ metadata file, the timeout in the conf file. Upstream facts (Aider-AI/aider
   `request_timeout = 600`), `set-env` (e.g. `OLLAMA_API_BASE=...`).
 - `ollama_chat/` uses `/api/chat`, `ollama/` uses `/api/generate`: both
   native, both honour `num_ctx`.
+- Server: `OLLAMA_API_BASE` (the Ollama guide sets it), else litellm's default
+  `http://localhost:11434` (BerriAI/litellm `litellm/llms/ollama/chat/transformation.py`
+  and `completion/transformation.py`, `get_complete_url`).
 
 A binding is anchored in one file (settings, else metadata, else conf: the
 first of the same directory that names the model); values from the sibling
@@ -53,6 +56,9 @@ CONF = ".aider.conf.yml"
 FILE_NAMES: tuple[str, ...] = (SETTINGS, METADATA, CONF)
 
 DEFAULT_TIMEOUT_S = 600.0
+# Aider sets no Ollama address: `OLLAMA_API_BASE` (aider/website/docs/llms/ollama.md) is read by
+# litellm, whose default is this (BerriAI/litellm litellm/llms/ollama/chat/transformation.py
+# `OllamaChatConfig.get_complete_url`, completion/transformation.py `OllamaConfig.get_complete_url`)
 _DEFAULT_HOST = "http://localhost:11434"
 _ALL = "aider/extra_params"
 _CONF_MODEL_KEYS = ("model", "weak-model", "editor-model")

@@ -31,9 +31,12 @@ Format (verified in the Claude Code docs, code.claude.com/docs/en/settings and
   auto-compaction calculations. Defaults to the model's context window: 200K
   for standard models ... capped at the model's actual context window"; `ollama
   launch` sets it only for cloud models); `API_TIMEOUT_MS` (request timeout, ms).
-- Top-level `model`: a model id or an alias (`opus`, `sonnet`, `haiku`,
-  `opusplan`, `default`, with an optional `[1m]`); an alias resolves through
-  the DEFAULT_* variables above.
+- Top-level `model`: a model id or an alias (code.claude.com/docs/en/model-config,
+  "Model aliases": `default`, `best`, `fable`, `sonnet`, `opus`, `haiku`,
+  `sonnet[1m]`, `opus[1m]`, `opusplan`; CHANGELOG.md: `/model fable`); `opus`,
+  `sonnet`, `haiku` and `opusplan` resolve through the DEFAULT_* variables
+  above. An alias names no Ollama model, so it makes no binding (`[1m]` is
+  accepted after any of them).
 - An unset window: the assumed 200,000 (reported as a default, located at the
   `env` block); it is also the ceiling, so CTX202 (window below native) is not
   reported against it. An unset `API_TIMEOUT_MS`: no documented default is
@@ -89,7 +92,8 @@ MODEL_PATHS: tuple[KeyPath, ...] = (
     ("env", "CLAUDE_CODE_SUBAGENT_MODEL"),
     ("env", "ANTHROPIC_SMALL_FAST_MODEL"),
 )
-_ALIAS = re.compile(r"(?i)^(opus|sonnet|haiku|opusplan|default|best)(\[1m\])?$")
+# model-config "Model aliases" (see the module docstring)
+_ALIAS = re.compile(r"(?i)^(opus|sonnet|haiku|opusplan|default|best|fable)(\[1m\])?$")
 
 
 def user_paths(env: Mapping[str, str], home: Path) -> list[Path]:

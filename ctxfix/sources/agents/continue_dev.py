@@ -19,8 +19,15 @@ default and quietly caps a 256k model. Upstream facts (continuedev/continue):
   the other providers only. Because Ollama prints parameters with Go's `%v`,
   a num_ctx of 1,048,576 reaches Continue as `1.048576e+06` and
   `Number.parseInt` makes it 1 (resolved in `ctxfix.resolve`).
-  DEFAULT_MAX_TOKENS 4,096.
-- Docs: `requestOptions.timeout` in seconds, default 7200.
+- `core/llm/index.ts` (`BaseLLM` constructor): unset `maxTokens` is
+  `DEFAULT_MAX_TOKENS = 4096` (`core/llm/constants.ts`) unless
+  `@continuedev/llm-info` `findLlmInfo` knows the model's
+  `maxCompletionTokens` (then min(that, contextLength / 4)); its Ollama
+  entries (`packages/llm-info/src/providers/os.ts`) give none, so 4096 unless
+  an Ollama tag also matches another provider's entry (not modelled).
+- `requestOptions.timeout` in seconds, default 7200: `packages/fetch/src/getAgentOptions.ts`
+  (`TIMEOUT = 7200`, `(requestOptions?.timeout ?? TIMEOUT) * 1000`);
+  `docs/reference/json-reference.mdx` (`requestOptions`: "default: 7200 seconds").
 - Legacy `config.json` (JSONC): `models[]` with `title`, `provider`, `model`,
   `apiBase`, `contextLength`, `completionOptions.maxTokens`, `requestOptions`.
 - Block files: `.continue/models/*.yaml` have the same `models:` list.
@@ -74,8 +81,8 @@ PATH_GLOBS: tuple[str, ...] = tuple(
 
 DEFAULT_CONTEXT_LENGTH = 32768  # core/llm/constants.ts: providers other than Ollama
 DEFAULT_OLLAMA_CONTEXT_LENGTH = 8192  # core/llm/llms/Ollama.ts
-DEFAULT_MAX_TOKENS = 4096
-DEFAULT_TIMEOUT_S = 7200.0
+DEFAULT_MAX_TOKENS = 4096  # core/llm/constants.ts (used by core/llm/index.ts BaseLLM)
+DEFAULT_TIMEOUT_S = 7200.0  # packages/fetch/src/getAgentOptions.ts TIMEOUT
 _DEFAULT_HOST = "http://localhost:11434"
 
 

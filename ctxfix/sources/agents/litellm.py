@@ -8,8 +8,10 @@ clients. Upstream facts (BerriAI/litellm docs "Proxy Config.yaml", `litellm/__in
 `model_list[]: {model_name, litellm_params: {model, api_base, num_ctx,
 timeout, stream_timeout, max_tokens}, model_info: {max_input_tokens,
 max_output_tokens, max_tokens}}`; `litellm_settings.request_timeout`
-(seconds) defaults to 6000. A `config.yaml` without `model_list` is another
-tool's file and yields nothing.
+(seconds) defaults to 6000. Without `api_base` the `ollama/` and `ollama_chat/`
+providers call `http://localhost:11434` (`litellm/llms/ollama/completion/transformation.py`
+and `chat/transformation.py`, `get_complete_url`). A `config.yaml` without
+`model_list` is another tool's file and yields nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ FILE_NAMES: tuple[str, ...] = (
 )
 
 DEFAULT_TIMEOUT_S = 6000.0
+# no api_base: litellm/llms/ollama/chat/transformation.py `OllamaChatConfig.get_complete_url`
+# and completion/transformation.py `OllamaConfig.get_complete_url` use this
 _DEFAULT_HOST = "http://localhost:11434"
 _NATIVE_PREFIXES = ("ollama_chat/", "ollama/")
 

@@ -17,6 +17,9 @@ model or the request says. Upstream facts used here (openclaw/openclaw
   effective `contextTokens`; otherwise none (Ollama decides). The `/v1`
   adapter injects `params.num_ctx`, else `contextTokens`, else `contextWindow`
   (which `/v1` then ignores).
+- No `baseUrl`: `OLLAMA_DEFAULT_BASE_URL` = `http://127.0.0.1:11434`
+  (`extensions/ollama/src/defaults.ts`; `extensions/ollama/src/stream.ts`
+  `resolveOllamaBaseUrlForRun` falls back to it).
 - Model refs are `<providerId>/<modelId>`: `agents.defaults.model` (string or
   `{primary, fallbacks}`), `agents.defaults.models` keys, `agents.list[].model`.
 - Config path: `$OPENCLAW_CONFIG_PATH`, else `$OPENCLAW_STATE_DIR/openclaw.json`,
@@ -55,6 +58,8 @@ AGENT = "openclaw"
 FILE_NAMES: tuple[str, ...] = ("openclaw.json", "clawdbot.json", "moltbot.json", "moldbot.json")
 
 _STATE_DIRS = (".openclaw", ".clawdbot", ".moldbot", ".moltbot")
+# openclaw/openclaw extensions/ollama/src/defaults.ts `OLLAMA_DEFAULT_BASE_URL`: what
+# extensions/ollama/src/stream.ts `resolveOllamaBaseUrlForRun` uses with no `baseUrl`
 _DEFAULT_HOST = "http://127.0.0.1:11434"
 LAUNCH_API_KEY = "ollama-local"  # cmd/launch/openclaw.go writeOpenclawConfig
 _OPENAI_APIS = ("openai-completions", "openai-responses", "openai-chat")

@@ -9,6 +9,9 @@ what the model serves. Upstream facts (sst/opencode
 - `provider.<id>`: `npm`, `options.baseURL`, `options.timeout` (ms, default
   300000, `false` disables), `models.<modelId>`: `name`, `limit.context`,
   `limit.output`, `options` (passed to the SDK).
+- No built-in Ollama address: an `ollama` provider without `options.baseURL` is
+  taken to be the docs' example, `http://localhost:11434/v1`
+  (`packages/web/src/content/docs/providers.mdx`, "Ollama").
 - Model refs `<providerId>/<modelId>` in `model`, `small_model`,
   `agent.<name>.model`, `mode.<name>.model`.
 - Config: `$OPENCODE_CONFIG`, `$XDG_CONFIG_HOME/opencode/opencode.json(c)` (or
@@ -41,6 +44,11 @@ AGENT = "opencode"
 FILE_NAMES: tuple[str, ...] = ("opencode.json", "opencode.jsonc")
 
 DEFAULT_TIMEOUT_MS = 300000.0
+# opencode has no built-in Ollama address (sst/opencode packages/opencode/src/provider/
+# provider.ts has no `ollama` loader): this is the `options.baseURL` of the Ollama example in
+# packages/web/src/content/docs/providers.mdx ("### Ollama"), the same server `ollama launch
+# opencode` writes (github:ollama/ollama cmd/launch/opencode.go `buildInlineConfig`:
+# `envconfig.Host().String() + "/v1"`)
 _DEFAULT_HOST = "http://localhost:11434/v1"
 
 

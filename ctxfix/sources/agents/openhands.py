@@ -19,7 +19,15 @@ Format (verified in All-Hands-AI/OpenHands `config.template.toml`,
 - Unset `max_input_tokens`/`max_output_tokens`: OpenHands asks litellm for
   model info and falls back to 4096 each (llm.py `init_model_info`); litellm
   has no info for most Ollama tags, so 4096 is reported as the default.
-- Unset `timeout`: litellm's `request_timeout`, 6000 s.
+- Unset `timeout` (`llm_config.py`: `timeout: int | None = Field(default=None)`):
+  `llm.py` passes `timeout=self.config.timeout` to `litellm.completion`, whose
+  "TIMEOUT LOGIC" (BerriAI/litellm `litellm/main.py` `completion`) is
+  `timeout or kwargs.get("request_timeout", 600) or 600`: 600 s (also for 0).
+  The module-level `litellm.request_timeout = 6000` (what the LiteLLM proxy's
+  `litellm_settings.request_timeout` sets) does not enter this fallback.
+- No `base_url`: litellm's `ollama/`/`ollama_chat/` providers call
+  `http://localhost:11434` (`litellm/llms/ollama/completion/transformation.py` and
+  `chat/transformation.py`, `get_complete_url`).
 - The file lives where OpenHands is started (or `--config-file`); there is no
   documented user-level config.toml, so `user_paths` is empty.
 - `completion_kwargs` (`llm_config.py`: "Custom kwargs to pass to
@@ -57,7 +65,7 @@ AGENT = "openhands"
 FILE_NAMES: tuple[str, ...] = ("config.toml",)
 
 DEFAULT_TOKENS = 4096
-DEFAULT_TIMEOUT_S = 6000.0
+DEFAULT_TIMEOUT_S = 600.0  # litellm/main.py completion(): `timeout or ... or 600`
 
 _NATIVE_PREFIXES = ("ollama_chat/", "ollama/")
 _COMPARED = (
@@ -162,7 +170,7 @@ def _binding(
     if timeout is None or timeout.value <= 0:
         timeout = default(
             DEFAULT_TIMEOUT_S,
-            "timeout unset: litellm request_timeout 6000 s",
+            "timeout unset: litellm.completion default 600 s",
             doc,
             (*own, "timeout"),
         )
