@@ -1,4 +1,4 @@
-"""Ollama's read endpoints over the standard library's `http.client`, for scans.
+"""Ollama's read endpoints over plain sockets, for scans (framing: ctxfix/http_wire.py).
 
 Why not the official `ollama` client on this path: importing it costs
 0.35-0.44 s on the 2-core reference machine (httpx, and pydantic models built
@@ -6,6 +6,8 @@ at import), more than a whole 50-model scan at 50 ms of latency (issue 15,
 "servers at network speed"). A scan sends three GETs and one POST of JSON per
 model; `apply`, `rollback` and `verify` keep the official client
 (ctxfix/ollama_writes.py), where its import is nothing next to `ollama create`.
+Nor `http.client`: its per-answer header parsing (email.feedparser) cost
+more CPU than the rest of a fleet scan's client (see ctxfix/http_wire.py).
 
 What this keeps of the official client (github:ollama/ollama-python
 ollama/_client.py `BaseClient.__init__`, `Client._request_raw`; ollama/_types.py
@@ -26,7 +28,8 @@ Bounds, per `Host` (one host of one scan, shared by all its lanes):
   down every socket still open when it passes, so a server that trickles a
   byte a second cannot outlive `--server-timeout` (each read is bounded too);
 - at most MAX_BYTES received in all (a 500 MB answer is not Ollama's);
-- http.client's own limits on header lines (64 KiB) and count (100).
+- the framing's limits on header lines (64 KiB) and count (100), and Go's
+  rules for lengths and chunking (ctxfix/http_wire.py).
 A pooled keep-alive connection the server has closed meanwhile is retried
 once on a fresh one (every request here is a read, safe to repeat).
 """
@@ -42,13 +45,14 @@ import time
 import urllib.parse
 from typing import Any
 
+from ctxfix.http_wire import Answer, Closed, WireError, read_answer, read_head, request_bytes
+
 MAX_BYTES = 256 * 1024 * 1024
 """All a host may send in one scan: a list of thousands of models is a few MB;
 a 500 MB answer is not Ollama's (it cost 2.1 GB of memory)."""
 
 MAX_REDIRECTS = 5
 _REDIRECTS = (301, 302, 303, 307, 308)
-_CHUNK = 64 * 1024
 
 
 class HTTPError(Exception):
@@ -91,8 +95,8 @@ class ProtocolFault(Exception):
 # --------------------------------------------------------------------------- host names
 
 _BAD_CHARS = "".join(map(chr, range(0x21))) + "\x7f"
-"""What http.client refuses in a host or a request target (`_validate_host`,
-`_contains_disallowed_url_pchar_re`): controls and the space."""
+"""What no host name holds: controls and the space (Go's net/url refuses them in a
+URL's host, as http.client's `_validate_host` does)."""
 
 
 def ascii_host(name: str) -> str:
@@ -253,20 +257,23 @@ class Host:
         self._deadline = time.monotonic() + timeout
         self._left_bytes = MAX_BYTES
         self._lock = threading.Lock()
-        self._idle: dict[tuple[str, str, int], list[Any]] = {}
-        self._busy: set[Any] = set()
+        self._idle: dict[tuple[str, str, int], list[_Conn]] = {}
+        self._busy: set[_Conn] = set()
         self._expired = False
         self._closed = False
         self._timer = threading.Timer(max(0.0, timeout), self._expire)
         self._timer.daemon = True
         self._timer.start()
-        self._headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "User-Agent": _user_agent(),
-        }
+        self._foreign_fields = [
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json"),
+            ("User-Agent", _user_agent()),
+        ]
+        self._fields = list(self._foreign_fields)  # to the host's own origin only:
         if key := os.environ.get("OLLAMA_API_KEY"):
-            self._headers["Authorization"] = f"Bearer {key}"
+            self._fields.append(("Authorization", f"Bearer {key}"))
+            if any(c in key for c in "\r\n\0"):  # never shown: it is a secret
+                self._unusable = "OLLAMA_API_KEY holds a line break or NUL (no header can carry it)"
 
     # ------------------------------------------------------------------ public
 
@@ -309,7 +316,7 @@ class Host:
             self._expired = True
             busy = list(self._busy)
         for c in busy:
-            sock = getattr(c, "sock", None)
+            sock = c.sock
             if sock is not None:
                 with contextlib.suppress(OSError):  # already closed by its lane
                     sock.shutdown(socket.SHUT_RDWR)
@@ -320,16 +327,16 @@ class Host:
             raise TimedOut("the host's overall deadline passed")
         return left
 
-    def _take(self, origin: tuple[str, str, int]) -> tuple[Any, bool]:
+    def _take(self, origin: tuple[str, str, int]) -> tuple[_Conn, bool]:
         with self._lock:
             pool = self._idle.get(origin)
             conn = pool.pop() if pool else None
             if conn is None:
-                conn = _connection(origin, self._connect_timeout)
+                conn = _connection(origin)
             self._busy.add(conn)
         return conn, conn.sock is not None
 
-    def _give_back(self, origin: tuple[str, str, int], conn: Any, reusable: bool) -> None:
+    def _give_back(self, origin: tuple[str, str, int], conn: _Conn, reusable: bool) -> None:
         with self._lock:
             self._busy.discard(conn)
             pool = self._idle.setdefault(origin, [])
@@ -342,42 +349,38 @@ class Host:
         self, origin: tuple[str, str, int], method: str, target: str, payload: bytes | None
     ) -> tuple[int, str | None, bytes]:
         """(status, Location, body) of one request, retried once on a stale connection."""
-        import http.client
-
         for attempt in (1, 2):
             conn, reused = self._take(origin)
             ok = False
             try:
                 self._connect(conn)
                 conn.sock.settimeout(min(self._timeout, self._left()))
-                headers = {**self._headers, **conn.extra_headers}
-                if origin != self._origin:
-                    headers.pop("Authorization", None)  # never sent to another origin
-                conn.request(method, conn.target(target), body=payload, headers=headers)
-                resp = conn.getresponse()
-                data = self._read(resp)
+                fields = self._fields if origin == self._origin else self._foreign_fields
+                answer = conn.exchange(method, target, fields, payload, self._charge)
                 if self._expired:  # the watchdog cut it: what arrived may be a torn answer
                     raise TimedOut("the host's overall deadline passed")
-                ok = not resp.will_close
-                return resp.status, resp.getheader("Location"), data
-            except (OSError, http.client.HTTPException) as exc:  # TimeoutError is an OSError
+                ok = answer.keep_alive
+                location = answer.fields.get("location")
+                return answer.status, location and location.split("\n")[0], answer.body
+            except (OSError, WireError) as exc:  # TimeoutError is an OSError
                 if self._expired or isinstance(exc, TimeoutError):
                     raise TimedOut("no complete answer before the deadline") from None
-                stale = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+                stale = (Closed, ConnectionResetError, BrokenPipeError)
                 if reused and attempt == 1 and isinstance(exc, stale):
                     continue  # the server closed an idle keep-alive connection: once more
+                if isinstance(exc, WireError):
+                    raise ProtocolFault(str(exc)) from None
                 raise ProtocolFault(f"{type(exc).__name__}: {exc}") from None
             finally:
                 self._give_back(origin, conn, ok)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _connect(self, conn: Any) -> None:
+    def _connect(self, conn: _Conn) -> None:
         if conn.sock is not None:
             return
         timeout = min(self._connect_timeout, self._left())
-        conn.timeout = timeout
         try:
-            conn.connect()
+            conn.connect(timeout)
         except TimeoutError:
             if self._expired:
                 raise TimedOut("the host's overall deadline passed") from None
@@ -388,22 +391,19 @@ class Host:
             raise ConnectFailed(f"cannot resolve the host name ({exc.strerror})") from None
         except (UnicodeError, ValueError) as exc:  # a name the resolver cannot encode
             raise ConnectFailed(f"cannot dial the host name ({exc})") from None
-        except OSError as exc:
+        except (OSError, WireError) as exc:
             if self._expired:
                 raise TimedOut("the host's overall deadline passed") from None
-            raise ConnectFailed(exc.strerror or f"{type(exc).__name__}: {exc}") from None
+            why = getattr(exc, "strerror", None) or f"{type(exc).__name__}: {exc}"
+            raise ConnectFailed(why) from None
 
-    def _read(self, resp: Any) -> bytes:
-        """The whole body, each chunk charged to the host's byte budget."""
-        parts: list[bytes] = []
-        while chunk := resp.read(_CHUNK):
-            with self._lock:
-                self._left_bytes -= len(chunk)
-                over = self._left_bytes < 0
-            if over:
-                raise TooLarge(f"the server sent more than {MAX_BYTES:,} bytes")
-            parts.append(chunk)
-        return b"".join(parts)
+    def _charge(self, n: int) -> None:
+        """Count `n` body bytes against the host's budget (TooLarge once it is spent)."""
+        with self._lock:
+            self._left_bytes -= n
+            over = self._left_bytes < 0
+        if over:
+            raise TooLarge(f"the server sent more than {MAX_BYTES:,} bytes")
 
 
 def _origin_of(parts: urllib.parse.SplitResult) -> tuple[str, str, int]:
@@ -441,7 +441,7 @@ def _error_text(data: bytes) -> str:
     return text.strip()[:500]
 
 
-def _dial(address: tuple[str, int], timeout: float, source: Any = None) -> socket.socket:
+def _dial(address: tuple[str, int], timeout: float) -> socket.socket:
     """socket.create_connection with the (already ASCII) name as bytes.
 
     Why: a str name is encoded with Python's `idna` codec inside getaddrinfo,
@@ -449,55 +449,111 @@ def _dial(address: tuple[str, int], timeout: float, source: Any = None) -> socke
     `ascii_host` has done the conversion already.
     """
     host, port = address
-    return socket.create_connection((host.encode("ascii"), port), timeout, source)
+    sock = socket.create_connection((host.encode("ascii"), port), timeout)
+    with contextlib.suppress(OSError):  # as http.client and Go do, where the OS has it
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
-def _connection(origin: tuple[str, str, int], connect_timeout: float) -> Any:
-    """An unconnected HTTP(S) connection to `origin`, through the environment's proxy if any."""
-    conn = _unconnected(origin, connect_timeout)
-    conn._create_connection = _dial  # http.client's own hook for the dialler
-    return conn
+def _authority(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _unconnected(origin: tuple[str, str, int], connect_timeout: float) -> Any:
-    import http.client
+class _Conn:
+    """One connection to an origin: direct, through an http:// proxy, or tunnelled by one.
 
+    `sock` is what the Host's watchdog shuts down when the deadline passes.
+    """
+
+    def __init__(self, origin: tuple[str, str, int], proxy: str | None) -> None:
+        scheme, host, port = origin
+        self.origin = origin
+        self.sock: socket.socket | None = None
+        self._reader: Any = None
+        self._dial_to = (host, port)
+        self._tunnel = False
+        self._absolute = ""  # the scheme://authority a plain proxy wants before the path
+        self._proxy_fields: list[tuple[str, str]] = []  # the proxy's credentials
+        self._via_fields: list[tuple[str, str]] = []  # sent on each request: plain proxy only
+        default = 443 if scheme == "https" else 80
+        self.host_field = host if port == default and ":" not in host else _authority(host, port)
+        if ":" in host and port == default:
+            self.host_field = f"[{host}]"
+        if proxy is None:
+            return
+        p = urllib.parse.urlsplit(proxy)
+        try:
+            proxy_port = p.port or 80
+        except ValueError:
+            proxy_port = -1
+        if p.scheme != "http" or not p.hostname or proxy_port < 0:
+            from ctxfix.redact import strip_userinfo
+
+            raise ConnectFailed(f"unsupported proxy {strip_userinfo(proxy)} (only http:// proxies)")
+        if p.username is not None:
+            import base64
+
+            user = urllib.parse.unquote(p.username)
+            pw = urllib.parse.unquote(p.password or "")
+            token = base64.b64encode(f"{user}:{pw}".encode()).decode()
+            self._proxy_fields = [("Proxy-Authorization", f"Basic {token}")]
+        self._dial_to = (ascii_host(p.hostname), proxy_port)
+        if scheme == "https":  # CONNECT tunnel, then TLS to the host itself
+            self._tunnel = True
+        else:  # the absolute form, and the credentials on every request through it
+            self._absolute = f"http://{_authority(host, port)}"
+            self._via_fields = self._proxy_fields
+
+    def connect(self, timeout: float) -> None:
+        """TCP (through the proxy if any), the CONNECT tunnel, then TLS for https."""
+        sock = _dial(self._dial_to, timeout)
+        try:
+            scheme, host, port = self.origin
+            if self._tunnel:
+                self._connect_tunnel(sock, host, port)
+            if scheme == "https":
+                sock = _ssl_context().wrap_socket(sock, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+        self._reader = sock.makefile("rb")
+
+    def _connect_tunnel(self, sock: socket.socket, host: str, port: int) -> None:
+        authority = _authority(host, port)
+        lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}"]
+        lines += [f"{k}: {v}" for k, v in self._proxy_fields]
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        with sock.makefile("rb", buffering=0) as reader:  # unbuffered: TLS bytes follow
+            _minor, status, reason, _fields = read_head(reader)
+        if status != 200:  # its body, if any, is not read: the connection is dropped
+            raise ConnectFailed(f"Tunnel connection failed: {status} {reason}".rstrip())
+
+    def exchange(
+        self,
+        method: str,
+        target: str,
+        fields: list[tuple[str, str]],
+        payload: bytes | None,
+        charge: Any,
+    ) -> Answer:
+        assert self.sock is not None
+        request = request_bytes(
+            method, self._absolute + target, self.host_field, fields + self._via_fields, payload
+        )
+        self.sock.sendall(request)
+        return read_answer(self._reader, method, charge)
+
+    def close(self) -> None:
+        sock, self.sock = self.sock, None
+        if self._reader is not None:
+            with contextlib.suppress(OSError):
+                self._reader.close()
+        if sock is not None:
+            sock.close()
+
+
+def _connection(origin: tuple[str, str, int]) -> _Conn:
+    """An unconnected connection to `origin`, through the environment's proxy if any."""
     scheme, host, port = origin
-    proxy = proxy_for(scheme, host, port)
-    if proxy is None:
-        conn = (
-            http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=_ssl_context())
-            if scheme == "https"
-            else http.client.HTTPConnection(host, port, timeout=connect_timeout)
-        )
-        return _direct(conn)
-    p = urllib.parse.urlsplit(proxy)
-    if p.scheme != "http" or not p.hostname:
-        from ctxfix.redact import strip_userinfo
-
-        raise ConnectFailed(f"unsupported proxy {strip_userinfo(proxy)} (only http:// proxies)")
-    auth: dict[str, str] = {}
-    if p.username is not None:
-        import base64
-
-        user = urllib.parse.unquote(p.username)
-        pw = urllib.parse.unquote(p.password or "")
-        auth["Proxy-Authorization"] = "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()
-    if scheme == "https":  # CONNECT tunnel, then TLS to the host itself
-        conn = http.client.HTTPSConnection(
-            p.hostname, p.port or 80, timeout=connect_timeout, context=_ssl_context()
-        )
-        conn.set_tunnel(host, port, headers=auth)
-        return _direct(conn)
-    conn = http.client.HTTPConnection(p.hostname, p.port or 80, timeout=connect_timeout)
-    netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    conn.target = lambda path: f"http://{netloc}{path}"  # the absolute form a proxy wants
-    conn.extra_headers = auth  # the proxy's credentials, on every request through it
-    return conn
-
-
-def _direct(conn: Any) -> Any:
-    """A connection whose requests name only the path (to the host, or through a tunnel)."""
-    conn.target = lambda path: path
-    conn.extra_headers = {}
-    return conn
+    return _Conn(origin, proxy_for(scheme, host, port))

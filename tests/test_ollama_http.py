@@ -7,11 +7,14 @@ is a real HTTP server on 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -113,8 +116,13 @@ Handler = Callable[[http.server.BaseHTTPRequestHandler], None]
 
 
 @contextmanager
-def serving(handle: Handler, *, close_after_each: bool = False) -> Iterator[tuple[str, list]]:
-    """A real HTTP/1.1 server on 127.0.0.1; yields (url, the requests it saw)."""
+def serving(
+    handle: Handler, *, close_after_each: bool = False, tls: bool = False
+) -> Iterator[tuple[str, list]]:
+    """A real HTTP/1.1 server on 127.0.0.1; yields (url, the requests it saw).
+
+    `tls`: behind TLS with tests/tls/loopback.pem (the url still says http://).
+    """
     seen: list[dict] = []
 
     class H(http.server.BaseHTTPRequestHandler):
@@ -143,6 +151,12 @@ def serving(handle: Handler, *, close_after_each: bool = False) -> Iterator[tupl
         do_GET = do_POST = do_CONNECT = _any
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    if tls:
+        import ssl
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(TLS / "loopback.pem", TLS / "loopback.key")
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()
     try:
@@ -281,3 +295,136 @@ def test_a_redirect_to_an_address_no_connection_can_use_is_the_hosts_fault() -> 
         with pytest.raises(ollama_http.ProtocolFault, match="redirected to an unusable address"):
             host.json("GET", "/api/version")
         host.close()
+
+
+# --------------------------------------------------------------------------- TLS, tunnels, framing
+
+TLS = Path(__file__).parent / "tls"  # a self-signed pair for localhost, ollama.internal, 127.0.0.1
+
+
+@pytest.fixture
+def trust_test_ca(monkeypatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "loopback.pem"))
+    monkeypatch.setattr(ollama_http, "_SSL", [])  # the context is built once per process
+
+
+def chunked(body: dict) -> Handler:
+    """Answer as Go's net/http does for a body it did not size: chunked, in pieces."""
+    data = json.dumps(body).encode()
+
+    def handle(h: http.server.BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        for i in range(0, len(data), 7):
+            piece = data[i : i + 7]
+            h.wfile.write(b"%x;ext=1\r\n%s\r\n" % (len(piece), piece))
+        h.wfile.write(b"0\r\nX-Trailer: 1\r\n\r\n")
+
+    return handle
+
+
+def test_an_https_host_is_read_over_tls_with_the_system_trust_store(trust_test_ca) -> None:
+    with serving(chunked({"version": "0.30.0"}), tls=True) as (url, seen):
+        port = url.rsplit(":", 1)[1]
+        host = Host(f"https://localhost:{port}", timeout=5, connect_timeout=1)
+        for _ in range(3):  # chunked answers keep the connection open
+            assert host.json("GET", "/api/version") == {"version": "0.30.0"}
+        host.close()
+    assert len(seen) == 3 and len({r["peer"] for r in seen}) == 1
+    assert seen[0]["headers"]["Host"] == f"localhost:{port}"
+
+
+def test_an_untrusted_certificate_is_a_connect_failure(monkeypatch) -> None:
+    monkeypatch.setattr(ollama_http, "_SSL", [])
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "missing.pem"))
+    monkeypatch.setenv("SSL_CERT_DIR", str(TLS / "missing"))
+    with serving(reply(200, {"version": "0.30.0"}), tls=True) as (url, seen):
+        host = Host(
+            url.replace("http://127.0.0.1", "https://localhost"), timeout=5, connect_timeout=1
+        )
+        with pytest.raises(ollama_http.ConnectFailed, match="CERTIFICATE_VERIFY_FAILED"):
+            host.json("GET", "/api/version")
+        host.close()
+    assert seen == []
+
+
+@contextmanager
+def tunnelling_proxy(to_port: int) -> Iterator[tuple[str, list]]:
+    """An http:// proxy that answers CONNECT with 200 and relays to 127.0.0.1:`to_port`."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(4)
+    lsock.settimeout(5)
+    asked: list[bytes] = []
+
+    def pump(a: socket.socket, b: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := a.recv(65536):
+                b.sendall(data)
+        with contextlib.suppress(OSError):
+            b.shutdown(socket.SHUT_WR)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = lsock.accept()
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(4096)
+            asked.append(head)
+            conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            up = socket.create_connection(("127.0.0.1", to_port))
+            t = threading.Thread(target=pump, args=(up, conn), daemon=True)
+            t.start()
+            pump(conn, up)
+            t.join(5)
+            up.close()
+            conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield f"http://tunnel:s3cret@127.0.0.1:{lsock.getsockname()[1]}", asked
+    finally:
+        lsock.close()
+        t.join(5)
+
+
+def test_an_https_host_is_reached_through_a_connect_tunnel(trust_test_ca, monkeypatch) -> None:
+    with contextlib.ExitStack() as stack:
+        url, seen = stack.enter_context(serving(reply(200, {"version": "0.30.0"}), tls=True))
+        proxy, asked = stack.enter_context(tunnelling_proxy(int(url.rsplit(":", 1)[1])))
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+        host = Host("https://ollama.internal", timeout=5, connect_timeout=1)
+        assert host.json("GET", "/api/version") == {"version": "0.30.0"}
+        host.close()
+    connect = asked[0].decode()
+    assert connect.startswith("CONNECT ollama.internal:443 HTTP/1.1\r\n")
+    assert "Proxy-Authorization: Basic dHVubmVsOnMzY3JldA==" in connect  # tunnel:s3cret
+    assert seen[0]["path"] == "/api/version"  # the origin form, inside the tunnel
+    assert "Proxy-Authorization" not in seen[0]["headers"]  # never past the proxy
+    assert seen[0]["headers"]["Host"] == "ollama.internal"
+
+
+def test_a_garbled_answer_is_the_requests_fault_and_names_the_problem() -> None:
+    def garble(h: http.server.BaseHTTPRequestHandler) -> None:
+        h.wfile.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+        h.close_connection = True
+
+    with serving(garble) as (url, _):
+        host = Host(url, timeout=5, connect_timeout=1)
+        with pytest.raises(ollama_http.ProtocolFault, match="bad chunk size 'zz'"):
+            host.json("GET", "/api/version")
+        host.close()
+
+
+def test_an_api_key_that_would_inject_a_header_is_refused_unsent_and_unshown(
+    monkeypatch,
+) -> None:
+    monkeypatch.setenv("OLLAMA_API_KEY", "sk-live\r\nX-Evil: 1")
+    with serving(reply(200, {"version": "0.30.0"})) as (url, seen):
+        host = Host(url, timeout=5, connect_timeout=1)
+        with pytest.raises(ollama_http.ConnectFailed, match="OLLAMA_API_KEY holds") as e:
+            host.json("GET", "/api/version")
+        host.close()
+    assert seen == [] and "sk-live" not in str(e.value)
