@@ -416,7 +416,7 @@ def _origin_of(parts: urllib.parse.SplitResult) -> tuple[str, str, int]:
 def _follow(origin: tuple[str, str, int], target: str, location: str) -> tuple[tuple, str]:
     """The origin and request target a `Location` header points to."""
     scheme, host, port = origin
-    netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    netloc = _authority(host, port)
     try:
         parts = urllib.parse.urlsplit(
             urllib.parse.urljoin(f"{scheme}://{netloc}{target}", location)
@@ -456,6 +456,7 @@ def _dial(address: tuple[str, int], timeout: float) -> socket.socket:
 
 
 def _authority(host: str, port: int) -> str:
+    """`host:port`, an IPv6 literal in brackets (a CONNECT target, a proxy's absolute URL)."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
@@ -475,10 +476,8 @@ class _Conn:
         self._absolute = ""  # the scheme://authority a plain proxy wants before the path
         self._proxy_fields: list[tuple[str, str]] = []  # the proxy's credentials
         self._via_fields: list[tuple[str, str]] = []  # sent on each request: plain proxy only
-        default = 443 if scheme == "https" else 80
-        self.host_field = host if port == default and ":" not in host else _authority(host, port)
-        if ":" in host and port == default:
-            self.host_field = f"[{host}]"
+        name = f"[{host}]" if ":" in host else host  # an IPv6 literal in brackets
+        self.host_field = name if port == (443 if scheme == "https" else 80) else f"{name}:{port}"
         if proxy is None:
             return
         p = urllib.parse.urlsplit(proxy)
@@ -497,7 +496,10 @@ class _Conn:
             pw = urllib.parse.unquote(p.password or "")
             token = base64.b64encode(f"{user}:{pw}".encode()).decode()
             self._proxy_fields = [("Proxy-Authorization", f"Basic {token}")]
-        self._dial_to = (ascii_host(p.hostname), proxy_port)
+        try:
+            self._dial_to = (ascii_host(p.hostname), proxy_port)
+        except ValueError as exc:
+            raise ConnectFailed(f"unusable proxy host ({exc})") from None
         if scheme == "https":  # CONNECT tunnel, then TLS to the host itself
             self._tunnel = True
         else:  # the absolute form, and the credentials on every request through it

@@ -124,11 +124,50 @@ def _redact_pairs(text: str) -> str:
     # be one has nothing to hide here (and the pattern is compiled only for
     # text that might: issue 15).
     if _may_hold_secret_name(text):
-        text = re.sub(_LINE_KEY_VALUE, rep, text)
+        text = _on_lines_with(
+            _secret_word_re(), text, lambda line: re.sub(_LINE_KEY_VALUE, rep, line)
+        )
     low = text.lower()
     if "bearer" not in low and "basic" not in low:
         return text
     return re.sub(_LINE_BEARER, lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+
+
+@functools.cache
+def _secret_word_re() -> re.Pattern[str]:
+    """Where a secret word can be part of a name: its letters with `_ . $ -` between
+    them (`sec_ret`), as is_secret_key sees a name once those are removed."""
+    words = sorted(set(_SECRET_WORDS + _SECRET_ENDINGS), key=len, reverse=True)
+    return re.compile("|".join("[_.$-]*".join(map(re.escape, w)) for w in words))
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+"""Lower case that keeps every position: str.lower() can lengthen a text (`İ` ->
+`i̇`), and a name is ASCII anyway. (re.IGNORECASE took 10x as long: 60 ms.)"""
+
+
+def _on_lines_with(hits: re.Pattern[str], text: str, fix: Any) -> str:
+    """`text` with `fix(line)` applied to each line where `hits` matches its ASCII lower case.
+
+    Sound for the line patterns: a pair lies on one line and a secret name
+    holds a hit, so the lines without one come out of `fix` unchanged; the
+    pattern then runs on a few hundred lines of a 20,000-line report, not on
+    every one of its 7,000 pairs (issue 15: 22 ms -> ~4 ms on a 300 KB report).
+    """
+    out: list[str] = []
+    done = 0  # text[:done] is in out
+    for m in hits.finditer(text.translate(_ASCII_LOWER)):
+        if m.start() < done:  # a second hit on a line already fixed
+            continue
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        end = len(text) if end < 0 else end
+        out += (text[done:start], fix(text[start:end]))
+        done = end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 class Registry:

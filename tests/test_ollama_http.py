@@ -279,6 +279,14 @@ def test_a_proxy_it_cannot_speak_is_reported_without_its_credentials(monkeypatch
     assert "only http:// proxies" in str(e.value) and "hunter22" not in str(e.value)
 
 
+def test_a_proxy_whose_host_no_connection_can_use_is_a_connect_failure(monkeypatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://" + "p" * 70 + ".example:3128")
+    host = Host("http://ollama.internal:11434", timeout=5, connect_timeout=1)
+    with pytest.raises(ollama_http.ConnectFailed, match="unusable proxy host"):
+        host.json("GET", "/api/version")
+    host.close()
+
+
 def test_loopback_hosts_never_go_through_the_proxy(monkeypatch) -> None:
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens on port 9
     with serving(reply(200, {"version": "0.30.0"})) as (url, seen):

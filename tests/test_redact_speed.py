@@ -80,6 +80,10 @@ _PIECES = st.sampled_from(
         "-",
         ".",
         "$",
+        "\u0130",  # `İ`: lower() makes it two characters, so no position may come from it
+        "\u212aey",  # the Kelvin sign is a `k` only to Unicode case folding, not in a name
+        "ſecret",  # likewise the long s
+        "KEY",
     ]
 )
 

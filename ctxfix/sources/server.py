@@ -38,13 +38,13 @@ import re
 import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ctxfix.errors import CtxfixError, Warning_
 from ctxfix.facts import Geometry, Location, ModelDef, ServerInfo, Sourced
 from ctxfix.names import canonical
 from ctxfix.records import field, record
+from ctxfix.threads import TaskGroup, map_bounded
 
 DEFAULT_URL = "http://127.0.0.1:11434"
 
@@ -529,21 +529,20 @@ def scan_hosts(
 
     if n == 1:
         return [one(urls[0])]
-    with ThreadPoolExecutor(
-        max_workers=min(n, HOSTS_AT_ONCE), thread_name_prefix="ctxfix-host"
-    ) as pool:
-        return list(pool.map(one, urls))
+    return map_bounded(one, urls, HOSTS_AT_ONCE, "ctxfix-host")
 
 
 def _scan(s: _HostSession) -> HostScan:
     import time
 
     url = s.url
-    with ThreadPoolExecutor(max_workers=s.cap + 2, thread_name_prefix="ctxfix-ollama") as pool:
+    with TaskGroup("ctxfix-ollama") as pool:  # left only when every request it started ended
         # 1. version, tags and ps at once: one round trip, not three. The
         # version still decides: a dead host is reported once, from its answer.
-        f_tags = pool.submit(s.request, lambda: _json_object(s.client, "GET", "/api/tags"))
-        f_ps = pool.submit(s.call, "/api/ps", lambda: _json_object(s.client, "GET", "/api/ps"))
+        f_tags = pool.spawn(lambda: s.request(lambda: _json_object(s.client, "GET", "/api/tags")))
+        f_ps = pool.spawn(
+            lambda: s.call("/api/ps", lambda: _json_object(s.client, "GET", "/api/ps"))
+        )
         t0 = time.monotonic()
         try:
             with s.gate:  # not s.request: a failed /api/ps must not pre-empt the verdict
@@ -594,7 +593,7 @@ def _scan(s: _HostSession) -> HostScan:
                     shown[i] = md
 
         lanes = lanes_for(rtt, len(tags), s.cap)
-        for f in [pool.submit(lane) for _ in range(lanes)]:
+        for f in [pool.spawn(lane) for _ in range(lanes)]:
             f.result()
         loaded = _loaded(_result(f_ps))
     models = [_with_loaded(shown[i], loaded, url) for i in sorted(shown)]
