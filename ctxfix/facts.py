@@ -244,6 +244,11 @@ class AgentBinding:
     max_tokens: Sourced[int] | None = None
     timeout_s: Sourced[float] | None = None
     timeout_unit_s: float = 1.0
+    # other settings that bound the same wait, in the file's timeout unit (opencode's
+    # `headerTimeout` beside `timeout`): (path, value now, the default when unset
+    # included). `timeout_s` is the smallest bound, at edit_paths["timeout"]; the plan
+    # raises each of these that is below the new timeout with it, or the wait stays cut.
+    timeout_also: tuple[tuple[KeyPath, float], ...] = ()
     edit_paths: Mapping[str, KeyPath] = field(default_factory=dict)
     format: str = "json"  # document format for edits: json | jsonc | json5 | yaml | toml
     suppressed: frozenset[str] = frozenset()  # codes ignored inline (# ctxfix: ignore[...])

@@ -466,18 +466,20 @@ CASES: tuple[Case, ...] = (
         {"num_ctx": 262144, "served": 4096},
         fix=(('          "options": { "num_ctx": 262144 }, // ignored by /v1\n', ""),),
     ),
-    Case(  # options.timeout is in milliseconds: 600000 ms = 600 s
+    Case(  # ms; `timeout` 600000 allows 600 s, but the unset `headerTimeout` (300000 ms,
+        # provider.ts `timeoutFetch`) ends the wait for the first token first; an unset
+        # bound is reported at the model reference
         "opencode",
         "CTX301",
         OPENCODE,
         "qwen3-coder:30b-262k",
-        r'"timeout": 600000',
-        prefill(262144, 600.0),
+        r'  "model": "ollama/qwen3-coder:30b-262k"',
+        prefill(262144, 300.0),
         fire=(
             ('"ollama/qwen3-coder:30b"', '"ollama/qwen3-coder:30b-262k"'),
             ('"qwen3-coder:30b": {', '"qwen3-coder:30b-262k": {'),
         ),
-        fix=(('"timeout": 600000', '"timeout": 900000'),),
+        fix=(('"timeout": 600000', '"timeout": 900000, "headerTimeout": 900000'),),
     ),
     # ---------------------------------------------------------------- Zed (JSONC)
     Case(  # max_tokens is sent as num_ctx; Ollama clamps it to the native 262,144

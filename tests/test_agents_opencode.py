@@ -12,6 +12,8 @@ from ctxfix.sources.agents import opencode
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "fixtures/configs/opencode"
+OPTS = ("provider", "ollama", "options")
+HEADER = (*OPTS, "headerTimeout")
 
 
 def test_jsonc_config() -> None:
@@ -29,10 +31,12 @@ def test_jsonc_config() -> None:
     )
     assert (big.context_window.value, big.max_tokens.value) == (262144, 65536)
     assert big.num_ctx.value == 262144  # set, but /v1 ignores it
-    # 600000 ms -> 600 s
-    assert (big.timeout_s.value, big.timeout_unit_s) == (600.0, 0.001)
-    assert big.timeout_s.location.line == 12
-    assert big.edit_paths["timeout"] == ("provider", "ollama", "options", "timeout")
+    # `timeout` 600000 ms bounds the whole request, but the unset `headerTimeout`
+    # (300000 ms) ends the wait for the first chunk first: that is the bound
+    assert (big.timeout_s.value, big.timeout_unit_s) == (300.0, 0.001)
+    assert (big.timeout_s.source, big.timeout_s.location.line) == ("default", None)
+    assert big.edit_paths["timeout"] == ("provider", "ollama", "options", "headerTimeout")
+    assert big.timeout_also == ((("provider", "ollama", "options", "timeout"), 600000.0),)
     assert small.model_ref.location.key == "small_model"
     assert small.num_ctx is None
 
@@ -50,7 +54,39 @@ def test_listed_but_unselected_model_is_located_at_its_key() -> None:
         ' "timeout": false},\n      "models": {\n        "gemma3:27b": {}\n      }\n    }\n  }\n}\n'
     )
     (b,) = opencode.read(Path("opencode.json"), text)
-    assert (b.model_ref.value, b.model_ref.location.line, b.timeout_s) == ("gemma3:27b", 6, None)
+    assert (b.model_ref.value, b.model_ref.location.line) == ("gemma3:27b", 6)
+    assert b.timeout_s is not None and b.timeout_s.value == 300.0  # `false`: headerTimeout left
+
+
+def _bounds(options: str) -> tuple[float | None, str | None, tuple]:
+    head = '{"model": "ollama/m:1", "provider": {"ollama": {"options": {'
+    text = head + options + '}, "models": {"m:1": {}}}}}'
+
+    (b,) = opencode.read(Path("opencode.json"), text)
+    where = b.edit_paths["timeout"][-1] if b.timeout_s else None
+    return (b.timeout_s.value if b.timeout_s else None), where, b.timeout_also
+
+
+@pytest.mark.parametrize(
+    ("options", "want"),
+    [
+        # upstream provider.ts `timeoutFetch`: timeout has no default, headerTimeout 300000
+        ("", (300.0, "headerTimeout", ())),
+        ('"timeout": 120000', (120.0, "timeout", ((HEADER, 300000.0),))),
+        ('"headerTimeout": 900000', (900.0, "headerTimeout", ())),
+        (
+            '"timeout": 600000, "headerTimeout": 900000',
+            (600.0, "timeout", ((HEADER, 900000.0),)),
+        ),
+        ('"headerTimeout": false', (None, None, ())),
+        ('"timeout": 60000, "headerTimeout": false', (60.0, "timeout", ())),
+        ('"timeout": false, "headerTimeout": false', (None, None, ())),
+    ],
+)
+def test_the_smaller_of_timeout_and_header_timeout_bounds_the_prefill(
+    options: str, want: tuple
+) -> None:
+    assert _bounds(options) == want
 
 
 def test_other_json_rejected_and_malformed() -> None:

@@ -19,7 +19,10 @@ Policy (DESIGN.md "plan", issue 10):
   OpenAI-compatible API (which ignores it) an existing value is aligned
   with what is served, and none is ever added.
 - The timeout is raised to `policy.timeout.needed_timeout_s` of the window
-  after apply, when it would not cover that prefill and a rate is known.
+  after apply, when it would not cover that prefill and a rate is known;
+  so is every other setting that bounds the same wait and is below the new
+  value (`AgentBinding.timeout_also`: opencode's `headerTimeout`), or the
+  smaller one would still cut the prefill.
 """
 
 from __future__ import annotations
@@ -308,17 +311,14 @@ def _timeout_edit(ctx: PlanContext, rb: ResolvedBinding, window: int) -> list[Fi
     need_s = needed_timeout_s(window, rate)
     new_value = need_s / b.timeout_unit_s
     new_t: int | float = round(new_value) if abs(new_value - round(new_value)) < 1e-9 else new_value
-    old_t = b.timeout_s.value / b.timeout_unit_s
+    reason = f"prefill of {window:,} tokens at {rate:g} tok/s needs {need_s} s with margin"
+    bounds = [(b.edit_paths[Slot.TIMEOUT], b.timeout_s.value / b.timeout_unit_s)]
+    bounds += [(path, old) for path, old in b.timeout_also if old < new_t]
     return [
-        FileEdit(
-            b.file,
-            b.format,
-            b.edit_paths[Slot.TIMEOUT],
-            None,
-            int(old_t) if float(old_t).is_integer() else old_t,
-            new_t,
-            ("CTX301",),
-            f"prefill of {window:,} tokens at {rate:g} tok/s needs {need_s} s with margin",
-            b.key,
-        )
+        FileEdit(b.file, b.format, path, None, _number(old), new_t, ("CTX301",), reason, b.key)
+        for path, old in bounds
     ]
+
+
+def _number(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else x

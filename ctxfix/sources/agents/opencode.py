@@ -6,8 +6,9 @@ set per request, so the window it plans for (`limit.context`) must match
 what the model serves. Upstream facts (sst/opencode
 `packages/opencode/src/config/config.ts`, opencode.ai/docs/providers):
 
-- `provider.<id>`: `npm`, `options.baseURL`, `options.timeout` (ms, default
-  300000, `false` disables), `models.<modelId>`: `name`, `limit.context`,
+- `provider.<id>`: `npm`, `options.baseURL`, `options.timeout` (ms, no
+  default), `options.headerTimeout` (ms, default 300000; `false` disables
+  either; see `_wait_bounds`), `models.<modelId>`: `name`, `limit.context`,
   `limit.output`, `options` (passed to the SDK).
 - No built-in Ollama address: an `ollama` provider without `options.baseURL` is
   taken to be the docs' example, `http://localhost:11434/v1`
@@ -43,7 +44,9 @@ from ctxfix.sources.agents._common import (
 AGENT = "opencode"
 FILE_NAMES: tuple[str, ...] = ("opencode.json", "opencode.jsonc")
 
-DEFAULT_TIMEOUT_MS = 300000.0
+DEFAULT_HEADER_TIMEOUT_MS = 300000.0
+"""`headerTimeout` when unset (provider.ts `timeoutFetch`:
+`options["headerTimeout"] ?? 300_000`)."""
 # opencode has no built-in Ollama address (sst/opencode packages/opencode/src/provider/
 # provider.ts has no `ollama` loader): this is the `options.baseURL` of the Ollama example in
 # packages/web/src/content/docs/providers.mdx ("### Ollama"), the same server `ollama launch
@@ -123,6 +126,32 @@ def read(path: Path, text: str | None = None) -> list[AgentBinding]:
     return with_refs(out, doc, keys=True)
 
 
+def _wait_bounds(doc: Any, pbase: KeyPath) -> list[tuple[KeyPath, Sourced[float]]]:
+    """The settings that cut a request before its first token, in ms: (path, value).
+
+    Ollama sends a streamed answer's headers with its first chunk
+    (github:ollama/ollama server/routes.go `streamResponse`), so loading and
+    the whole prefill happen before them. opencode's fetch wrapper
+    (sst/opencode packages/opencode/src/provider/provider.ts `timeoutFetch`)
+    bounds that wait twice: `options.timeout` (the whole request; no default:
+    unset is no limit, whatever the docs' "default 300000" says) and
+    `options.headerTimeout` (until the headers; 300000 ms when unset, for
+    every provider since PR #46903, 2026-09). `false` switches either off.
+    """
+    out: list[tuple[KeyPath, Sourced[float]]] = []
+    timeout_path: KeyPath = (*pbase, "options", "timeout")
+    ms = binding_value(doc, timeout_path, to_float)
+    if ms is not None and doc.get(timeout_path) is not False:
+        out.append((timeout_path, ms))
+    header_path: KeyPath = (*pbase, "options", "headerTimeout")
+    if doc.get(header_path) is not False:
+        header = binding_value(doc, header_path, to_float) or default(
+            DEFAULT_HEADER_TIMEOUT_MS, "opencode default header timeout (ms)", doc, header_path
+        )
+        out.append((header_path, header))
+    return out
+
+
 def _binding(
     doc: Any,
     pid: str,
@@ -139,18 +168,14 @@ def _binding(
     npm = str(prov.get("npm", "")).lower()
     native = "ollama-ai-provider" in npm and not is_v1_url(base)
 
+    bounds = _wait_bounds(doc, pbase)
     timeout_path: KeyPath = (*pbase, "options", "timeout")
-    raw_timeout = doc.get(timeout_path)
-    timeout: Sourced[float] | None
-    if raw_timeout is False:
-        timeout = None  # timeout disabled
-    else:
-        ms = binding_value(doc, timeout_path, to_float)
-        if ms is None:
-            ms = default(
-                DEFAULT_TIMEOUT_MS, "opencode default provider timeout (ms)", doc, timeout_path
-            )
+    timeout: Sourced[float] | None = None
+    also: tuple[tuple[KeyPath, float], ...] = ()
+    if bounds:
+        (timeout_path, ms), *others = sorted(bounds, key=lambda b: b[1].value)
         timeout = Sourced(ms.value / 1000.0, ms.source, ms.location, note=ms.note)
+        also = tuple((path, other.value) for path, other in others)
 
     num_ctx = binding_value(doc, (*mbase, "options", "num_ctx"), to_int)
     return AgentBinding(
@@ -165,6 +190,7 @@ def _binding(
         max_tokens=binding_value(doc, (*mbase, "limit", "output"), to_int),
         timeout_s=timeout,
         timeout_unit_s=0.001,
+        timeout_also=also,
         edit_paths={
             "model_ref": ref_path,
             "context_window": (*mbase, "limit", "context"),
