@@ -35,6 +35,7 @@ Naming conventions for new labels (`format_label`):
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ctxfix.names import MAX_PART
@@ -180,8 +181,12 @@ def format_label(ctx: int, convention: str = DEFAULT_CONVENTION) -> str:
     return f"ctx{ctx}"
 
 
+@functools.lru_cache(maxsize=4096)
 def relabel(name: str, ctx: int, convention: str = DEFAULT_CONVENTION) -> str:
     """The name with its context label made to say `ctx`.
+
+    Cached: a pure function the plan and the rules ask several times per model
+    (three times each for a 200-model fleet).
 
     - A stale label is replaced in place, prefix and all:
       `qwen3-coder:30b-v-128k` -> `qwen3-coder:30b-262k`; an upper-case

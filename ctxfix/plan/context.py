@@ -28,6 +28,9 @@ class PlanContext:
     reasons: dict[tuple[str | None, str], str] = field(default_factory=dict)
     reuses: list = field(default_factory=list)  # plan.model.Reuse
     _targets: dict[int, Target | None] = field(default_factory=dict)
+    _by_subject: dict[str | None, list[tuple[int, Finding]]] | None = field(
+        default=None, repr=False
+    )
 
     def target(self, m: ResolvedModel) -> Target | None:
         """The policy target for `m` (apply's --target-ctx wins over the settings')."""
@@ -40,7 +43,22 @@ class PlanContext:
         return f.severity in ("error", "warning") and self.sup.reports(f)
 
     def findings_about(self, subjects: Sequence[str], codes: frozenset[str]) -> list[Finding]:
-        return [f for f in self.findings if f.subject in subjects and f.code in codes]
+        """The findings about any of `subjects` with one of `codes`, in scan order.
+
+        Indexed by subject once: asked per model, a walk over every finding
+        made planning quadratic in the models (a 200-model fleet).
+        """
+        if self._by_subject is None:
+            self._by_subject = {}
+            for i, f in enumerate(self.findings):
+                self._by_subject.setdefault(f.subject, []).append((i, f))
+        hits = sorted(
+            (i, f)
+            for s in dict.fromkeys(subjects)
+            for i, f in self._by_subject.get(s, ())
+            if f.code in codes
+        )
+        return [f for _, f in hits]
 
     def leave(self, subject: str | None, reason: str, codes: Sequence[str] = ("*",)) -> None:
         """Record why findings about `subject` (these codes, or all) stay unfixed."""
