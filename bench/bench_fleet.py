@@ -73,6 +73,9 @@ def main() -> None:
             fleet = [*dead, *urls]
             scan_hosts(urls)  # warm up
             sequential(urls)
+            if args.cli_runs:  # and each process once: page cache, .pyc files (not counted)
+                cli_scan(fleet, Path(tmp) / "project", hosts_file=True, python=args.python)
+                sequential_process(urls, python=args.python)
             conc, seq, cli, seqp = [], [], [], []
             for i in range(args.runs):
                 t = time.perf_counter()

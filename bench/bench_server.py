@@ -58,6 +58,9 @@ def main() -> None:
         with Doubles([store], args.latency) as (url,):
             scan_host(url)  # warm up: imports, the double's GGUF cache
             sequential([url])
+            if args.cli_runs:  # and each process once: page cache, .pyc files (not counted)
+                cli_scan([url], Path(tmp) / "project", python=args.python)
+                sequential_process([url], python=args.python)
             conc, seq, thr, cli, seqp = [], [], [], [], []
             for i in range(args.runs):
                 t = time.perf_counter()

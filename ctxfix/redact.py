@@ -124,46 +124,89 @@ def _redact_pairs(text: str) -> str:
     # be one has nothing to hide here (and the pattern is compiled only for
     # text that might: issue 15).
     if _may_hold_secret_name(text):
-        text = _on_lines_with(
-            _secret_word_re(), text, lambda line: re.sub(_LINE_KEY_VALUE, rep, line)
-        )
+        text = _fix_lines(text, lambda line: re.sub(_LINE_KEY_VALUE, rep, line))
     low = text.lower()
     if "bearer" not in low and "basic" not in low:
         return text
     return re.sub(_LINE_BEARER, lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
 
 
+_WORDS = tuple(sorted(set(_SECRET_WORDS + _SECRET_ENDINGS), key=len, reverse=True))
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+"""Lower case that keeps every position: str.lower() can lengthen a text (`İ` ->
+`i̇`), and a name is ASCII anyway. (re.IGNORECASE took 10x as long: 60 ms.)"""
+_SMALL = 64 * 1024
+"""Texts up to this many characters find their secret words with str.find
+(no regex to compile: ~2 ms in a fresh process, the demo's whole output is
+2 KB); larger ones with one regex pass (32 finds over 300 KB cost more)."""
+
+
 @functools.cache
 def _secret_word_re() -> re.Pattern[str]:
     """Where a secret word can be part of a name: its letters with `_ . $ -` between
     them (`sec_ret`), as is_secret_key sees a name once those are removed."""
-    words = sorted(set(_SECRET_WORDS + _SECRET_ENDINGS), key=len, reverse=True)
-    return re.compile("|".join("[_.$-]*".join(map(re.escape, w)) for w in words))
+    return re.compile("|".join("[_.$-]*".join(map(re.escape, w)) for w in _WORDS))
 
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-"""Lower case that keeps every position: str.lower() can lengthen a text (`İ` ->
-`i̇`), and a name is ASCII anyway. (re.IGNORECASE took 10x as long: 60 ms.)"""
+def _word_ends(text: str) -> list[int]:
+    """Sorted end positions in `text` of every secret word a name could hold.
+
+    Small texts: each word by str.find on the ASCII lower case, unless some
+    word occurs more often once `_ . $ -` are removed (a split `sec_ret`: only
+    the regex finds it). No word overlaps itself, so equal counts mean every
+    occurrence is unsplit and found.
+    """
+    low = text.translate(_ASCII_LOWER)
+    if len(text) <= _SMALL:
+        flat = low.translate(_NAME_PUNCTUATION)
+        if all(flat.count(w) == low.count(w) for w in _WORDS):
+            ends = []
+            for w in _WORDS:
+                i = low.find(w)
+                while i >= 0:
+                    ends.append(i + len(w))
+                    i = low.find(w, i + 1)
+            return sorted(ends)
+    return [m.end() for m in _secret_word_re().finditer(low)]
 
 
-def _on_lines_with(hits: re.Pattern[str], text: str, fix: Any) -> str:
-    """`text` with `fix(line)` applied to each line where `hits` matches its ASCII lower case.
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.$-")
+
+
+def _in_a_pair_name(text: str, end: int) -> bool:
+    """Can the name run holding text[..end] be a pair's name? Only when the run is
+    followed by an optional quote, blanks short of a line break, then `:` or `=`
+    (what `_LINE_KEY_VALUE` needs after a name). `131,072-token prompt` is prose."""
+    n = len(text)
+    while end < n and text[end] in _NAME_CHARS:
+        end += 1
+    if end < n and text[end] in "\"'":
+        end += 1
+    while end < n and text[end] != "\n" and text[end].isspace():  # re's \s, less "\n"
+        end += 1
+    return end < n and text[end] in ":="
+
+
+def _fix_lines(text: str, fix: Any) -> str:
+    """`text` with `fix(line)` applied to each line holding a secret word that may
+    be part of a pair's name (`_word_ends`, `_in_a_pair_name`).
 
     Sound for the line patterns: a pair lies on one line and a secret name
-    holds a hit, so the lines without one come out of `fix` unchanged; the
-    pattern then runs on a few hundred lines of a 20,000-line report, not on
-    every one of its 7,000 pairs (issue 15: 22 ms -> ~4 ms on a 300 KB report).
+    holds a word, so the other lines come out of `fix` unchanged. The pattern
+    then runs on a few hundred lines of a 20,000-line report, not on every one
+    of its 7,000 pairs (issue 15: 22 ms -> ~11 ms on a 300 KB report), and is
+    not even compiled (~3 ms in a fresh process) for prose like the demo's.
     """
     out: list[str] = []
     done = 0  # text[:done] is in out
-    for m in hits.finditer(text.translate(_ASCII_LOWER)):
-        if m.start() < done:  # a second hit on a line already fixed
+    for end in _word_ends(text):
+        if end <= done or not _in_a_pair_name(text, end):  # a line already fixed, or prose
             continue
-        start = text.rfind("\n", 0, m.start()) + 1
-        end = text.find("\n", m.end())
-        end = len(text) if end < 0 else end
-        out += (text[done:start], fix(text[start:end]))
-        done = end
+        start = text.rfind("\n", 0, end) + 1
+        stop = text.find("\n", end)
+        stop = len(text) if stop < 0 else stop
+        out += (text[done:start], fix(text[start:stop]))
+        done = stop
     if not out:
         return text
     out.append(text[done:])

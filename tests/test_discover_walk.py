@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ctxfix import discover, git_listing, walk
 from ctxfix.discover import Targets, is_store_dir
@@ -268,6 +270,25 @@ def test_the_name_filter_passes_every_name_discovery_keeps() -> None:
         assert names.wants(path.name), sample
         listing = os.fsencode(f"x/y.py\0{path.as_posix()}\0z\0")
         assert os.fsencode(path.as_posix()) in walk._candidates(listing, names), sample
+
+
+_PARTS = st.sampled_from(
+    ["Modelfile", "config.yaml", "x.gguf", "opencode.json", "a", "b.py", ".continue", "models",
+     "server.log", "Modelfile.qwen", "qwen.modelfile", "node_modules", "", "é", "settings.json"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_PARTS, min_size=1, max_size=4), max_size=30), st.booleans())
+def test_a_small_listing_is_filtered_exactly_as_the_listing_regex_filters(
+    entries: list[list[str]], nested: bool
+) -> None:
+    """Below SMALL_LISTING bytes a loop replaces the regex (its compile cost more)."""
+    names = _names()
+    paths = ["/".join(e) for e in entries] + (["vendor/other-repo/"] if nested else [])
+    listing = b"".join(os.fsencode(p) + b"\0" for p in paths)
+    by_regex = {m.group()[:0:-1] for m in names.listing.finditer(listing[::-1])} - {b""}
+    assert walk._small_candidates(listing, names) - {b""} == by_regex
 
 
 def test_git_warnings_about_unreadable_directories_become_warnings(

@@ -84,6 +84,8 @@ _PIECES = st.sampled_from(
         "\u212aey",  # the Kelvin sign is a `k` only to Unicode case folding, not in a name
         "ſecret",  # likewise the long s
         "KEY",
+        "\x1c",  # whitespace to re's \s and to str.isspace (the pair-name check) alike
+        "\xa0",
     ]
 )
 
@@ -92,6 +94,19 @@ _PIECES = st.sampled_from(
 @given(st.lists(_PIECES, max_size=40).map("".join))
 def test_whole_text_pairs_equal_line_by_line(text: str) -> None:
     assert redact._redact_pairs(text) == _line_by_line(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_the_regex_word_finder_of_large_texts_finds_what_str_find_does(text: str) -> None:
+    """Both ways of finding secret words (str.find for small texts, a regex for large
+    ones) hide the same pairs."""
+    small = redact._SMALL
+    try:
+        redact._SMALL = -1  # every text takes the large-text path
+        assert redact._redact_pairs(text) == _line_by_line(text)
+    finally:
+        redact._SMALL = small
 
 
 def test_a_pair_split_over_two_lines_is_left_as_before() -> None:
