@@ -574,29 +574,15 @@ def _scan(s: _HostSession) -> HostScan:
 
         # 2. /api/show per model on `lanes` lanes pulling from one queue; a 404
         # for one model does not stop the others. /api/ps may still be in flight.
-        todo = iter(list(enumerate(tags)))
-        todo_lock = threading.Lock()
-        shown: dict[int, ModelDef] = {}
+        def show(tag: _Tag) -> ModelDef | None:
+            try:
+                return _show_one(s, tag)
+            except _Aborted:  # the host timed out: no new request starts
+                return None
 
-        def lane() -> None:
-            while True:
-                with todo_lock:
-                    nxt = next(todo, None)
-                if nxt is None:
-                    return
-                i, tag = nxt
-                try:
-                    md = _show_one(s, tag)
-                except _Aborted:
-                    return
-                if md is not None:
-                    shown[i] = md
-
-        lanes = lanes_for(rtt, len(tags), s.cap)
-        for f in [pool.spawn(lane) for _ in range(lanes)]:
-            f.result()
+        shown = map_bounded(show, tags, lanes_for(rtt, len(tags), s.cap), "ctxfix-show")
         loaded = _loaded(_result(f_ps))
-    models = [_with_loaded(shown[i], loaded, url) for i in sorted(shown)]
+    models = [_with_loaded(md, loaded, url) for md in shown if md is not None]
     return HostScan(url, info, models, s.warnings, loaded)
 
 
