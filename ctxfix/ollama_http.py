@@ -43,6 +43,7 @@ import socket
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 from ctxfix.http_wire import Answer, Closed, WireError, read_answer, read_head, request_bytes
@@ -380,7 +381,7 @@ class Host:
             return
         timeout = min(self._connect_timeout, self._left())
         try:
-            conn.connect(timeout)
+            conn.connect(timeout, self._left)
         except TimeoutError:
             if self._expired:
                 raise TimedOut("the host's overall deadline passed") from None
@@ -506,19 +507,28 @@ class _Conn:
             self._absolute = f"http://{_authority(host, port)}"
             self._via_fields = self._proxy_fields
 
-    def connect(self, timeout: float) -> None:
-        """TCP (through the proxy if any), the CONNECT tunnel, then TLS for https."""
+    def connect(self, timeout: float, still_in_time: Callable[[], object]) -> None:
+        """TCP (through the proxy if any), the CONNECT tunnel, then TLS for https.
+
+        `sock` is set as soon as TCP is up, so the host's watchdog can cut a
+        proxy or server that trickles its CONNECT answer or TLS handshake (each
+        read alone is bounded, their sum would not be); `still_in_time` raises
+        if the deadline passed before the watchdog could see the socket.
+        """
         sock = _dial(self._dial_to, timeout)
+        self.sock = sock
         try:
+            still_in_time()
             scheme, host, port = self.origin
             if self._tunnel:
                 self._connect_tunnel(sock, host, port)
             if scheme == "https":
                 sock = _ssl_context().wrap_socket(sock, server_hostname=host)
+                self.sock = sock
         except BaseException:
+            self.sock = None
             sock.close()
             raise
-        self.sock = sock
         self._reader = sock.makefile("rb")
 
     def _connect_tunnel(self, sock: socket.socket, host: str, port: int) -> None:

@@ -12,6 +12,7 @@ import http.server
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -436,3 +437,36 @@ def test_an_api_key_that_would_inject_a_header_is_refused_unsent_and_unshown(
             host.json("GET", "/api/version")
         host.close()
     assert seen == [] and "sk-live" not in str(e.value)
+
+
+def test_a_proxy_that_trickles_its_connect_answer_costs_at_most_the_deadline(
+    monkeypatch,
+) -> None:
+    """Each byte within the connect timeout, their sum unbounded: the watchdog cuts it."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(4)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = lsock.accept()
+            with conn:
+                conn.recv(4096)
+                conn.sendall(b"HTTP/1.1 200 ")
+                while not stop.is_set():  # a reason that never ends, a byte at a time
+                    conn.sendall(b"x")
+                    time.sleep(0.1)
+
+    t = threading.Thread(target=trickle, daemon=True)
+    t.start()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{lsock.getsockname()[1]}")
+    host = Host("https://ollama.internal", timeout=1, connect_timeout=0.5)
+    t0 = time.monotonic()
+    with pytest.raises(ollama_http.TimedOut):
+        host.json("GET", "/api/version")
+    elapsed = time.monotonic() - t0
+    host.close()
+    stop.set()
+    lsock.close()
+    assert elapsed < 3, f"took {elapsed:.1f} s"
