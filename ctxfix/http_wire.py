@@ -25,8 +25,9 @@ uses (github:golang/go src/net/http/transfer.go `fixTransferEncoding`,
   body runs to the connection's close, and the connection is not reused.
 
 Hostile input is bounded: MAX_LINE bytes per line and MAX_HEADERS fields
-(http.client's `_MAXLINE` and `_MAXHEADERS`), and every body byte is charged
-to the caller (`charge`), which raises when the host's budget is spent.
+(http.client's `_MAXLINE` and `_MAXHEADERS`), every byte read (status line,
+fields, chunk framing, body) is charged to the caller (`charge`), which
+raises when the host's budget is spent, and a body is kept in one buffer.
 Reads block on the socket, whose timeout the caller sets.
 """
 
@@ -112,32 +113,67 @@ def _target(target: str) -> str:
 # --------------------------------------------------------------------------- answers
 
 
-def read_head(reader: BinaryIO) -> tuple[bytes, int, str, dict[str, str]]:
+def read_head(
+    reader: BinaryIO, charge: Callable[[int], None] = lambda n: None
+) -> tuple[bytes, int, str, dict[str, str]]:
     """(minor version, status, reason, fields) of the next final answer, 1xx skipped."""
+    counted = _Charged(reader, charge)
     for _ in range(MAX_INTERIM + 1):
-        version, status, reason = _status_line(reader)
-        fields = _fields(reader)
+        version, status, reason = _status_line(counted)
+        fields = _fields(counted)
         if not 100 <= status < 200:  # 100 Continue, 103 Early Hints: the real one follows
             return version, status, reason, fields
     raise WireError(f"more than {MAX_INTERIM} interim (1xx) answers")
 
 
 def read_answer(reader: BinaryIO, method: str, charge: Callable[[int], None]) -> Answer:
-    """The next final answer on `reader` (a buffered socket file), body included."""
-    version, status, reason, fields = read_head(reader)
+    """The next final answer on `reader` (a buffered socket file), body included.
+
+    Every byte read is passed to `charge`, framing included: a body of
+    one-byte chunks costs six bytes of budget per byte, not one.
+    """
+    version, status, reason, fields = read_head(reader, charge)
+    counted = _Charged(reader, charge)
     keep_alive = _keep_alive(version, fields.get("connection", ""))
     if method == "HEAD" or status in _NO_BODY:
         return Answer(status, reason, fields, b"", keep_alive)
-    te = fields.get("transfer-encoding") if version == b"1" else None  # ignored in 1.0
+    te = fields.get("transfer-encoding")
+    if version == b"0":  # ignored in HTTP/1.0 (Go), but such a connection is not reused
+        te, keep_alive = None, keep_alive and te is None
     if te is not None:
         if te.strip(" \t").lower() != "chunked":  # one field, exactly `chunked`
             raise WireError(f"unsupported transfer encoding {te[:40]!r}")
-        body = _chunked(reader, charge)
+        body = _chunked(counted)
     elif (length := _content_length(fields.get("content-length"))) is not None:
-        body = _exactly(reader, length, charge)
+        body = bytes(_exactly(counted, length, bytearray()))
     else:
-        body, keep_alive = _to_close(reader, charge), False
+        body, keep_alive = _to_close(counted), False
     return Answer(status, reason, fields, body, keep_alive)
+
+
+class _Charged:
+    """A reader that reports every byte it returns to `charge` (the host's budget)."""
+
+    __slots__ = ("_charge", "_reader")
+
+    def __init__(self, reader: BinaryIO, charge: Callable[[int], None]) -> None:
+        self._reader = reader
+        self._charge = charge
+
+    def readline(self, limit: int) -> bytes:
+        line = self._reader.readline(limit)
+        self._charge(len(line))
+        return line
+
+    def read(self, n: int) -> bytes:
+        data = self._reader.read(n)
+        self._charge(len(data))
+        return data
+
+    def read1(self, n: int) -> bytes:
+        data = self._reader.read1(n)  # type: ignore[attr-defined]
+        self._charge(len(data))
+        return data
 
 
 def _keep_alive(minor: bytes, connection: str) -> bool:
@@ -148,14 +184,14 @@ def _keep_alive(minor: bytes, connection: str) -> bool:
     return minor == b"1" or "keep-alive" in tokens
 
 
-def _line(reader: BinaryIO) -> bytes:
+def _line(reader: _Charged) -> bytes:
     line = reader.readline(MAX_LINE + 1)
     if len(line) > MAX_LINE:
         raise WireError(f"a header line longer than {MAX_LINE:,} bytes")
     return line
 
 
-def _status_line(reader: BinaryIO) -> tuple[bytes, int, str]:
+def _status_line(reader: _Charged) -> tuple[bytes, int, str]:
     line = _line(reader)
     if not line:
         raise Closed("the server closed the connection without answering")
@@ -170,7 +206,7 @@ def _status_line(reader: BinaryIO) -> tuple[bytes, int, str]:
     return parts[0][-1:], int(code), reason
 
 
-def _fields(reader: BinaryIO) -> dict[str, str]:
+def _fields(reader: _Charged) -> dict[str, str]:
     """Header fields up to the blank line; repeated names are joined with `\\n`."""
     fields: dict[str, str] = {}
     last: str | None = None
@@ -210,21 +246,20 @@ def _content_length(raw: str | None) -> int | None:
     return int(value)
 
 
-def _exactly(reader: BinaryIO, n: int, charge: Callable[[int], None]) -> bytes:
-    parts: list[bytes] = []
+def _exactly(reader: _Charged, n: int, into: bytearray) -> bytearray:
+    """`n` more bytes appended to `into` (one buffer: no object per chunk)."""
     left = n
     while left:
         piece = reader.read(min(left, PIECE))
         if not piece:
             raise WireError(f"the answer ended early: {n - left:,} of {n:,} bytes")
-        charge(len(piece))
-        parts.append(piece)
+        into += piece
         left -= len(piece)
-    return b"".join(parts)
+    return into
 
 
-def _chunked(reader: BinaryIO, charge: Callable[[int], None]) -> bytes:
-    parts: list[bytes] = []
+def _chunked(reader: _Charged) -> bytes:
+    body = bytearray()
     while True:
         line = _line(reader)
         if not line.endswith(b"\n"):
@@ -237,21 +272,20 @@ def _chunked(reader: BinaryIO, charge: Callable[[int], None]) -> bytes:
         n = int(size, 16)
         if n == 0:
             break
-        parts.append(_exactly(reader, n, charge))
+        _exactly(reader, n, body)
         if reader.read(2) != b"\r\n":
             raise WireError("malformed chunked encoding (no CRLF after a chunk)")
     for _ in range(MAX_HEADERS + 1):  # the trailer section, ignored
         line = _line(reader)
         if line in (b"\r\n", b"\n"):
-            return b"".join(parts)
+            return bytes(body)
         if not line.endswith(b"\n"):
             raise WireError("the answer ended inside its trailer")
     raise WireError(f"more than {MAX_HEADERS} trailer fields")
 
 
-def _to_close(reader: BinaryIO, charge: Callable[[int], None]) -> bytes:
-    parts: list[bytes] = []
-    while piece := reader.read1(PIECE):  # type: ignore[attr-defined]
-        charge(len(piece))
-        parts.append(piece)
-    return b"".join(parts)
+def _to_close(reader: _Charged) -> bytes:
+    body = bytearray()
+    while piece := reader.read1(PIECE):
+        body += piece
+    return bytes(body)

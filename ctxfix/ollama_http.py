@@ -273,8 +273,11 @@ class Host:
         self._fields = list(self._foreign_fields)  # to the host's own origin only:
         if key := os.environ.get("OLLAMA_API_KEY"):
             self._fields.append(("Authorization", f"Bearer {key}"))
-            if any(c in key for c in "\r\n\0"):  # never shown: it is a secret
-                self._unusable = "OLLAMA_API_KEY holds a line break or NUL (no header can carry it)"
+            if not key.isascii() or any(c in key for c in "\r\n\0"):  # never shown
+                self._unusable = (
+                    "OLLAMA_API_KEY holds a line break, NUL or non-ASCII character"
+                    " (no header can carry it)"
+                )
 
     # ------------------------------------------------------------------ public
 
@@ -320,7 +323,9 @@ class Host:
             sock = c.sock
             if sock is not None:
                 with contextlib.suppress(OSError):  # already closed by its lane
-                    sock.shutdown(socket.SHUT_RDWR)
+                    # the plain socket's shutdown, also for TLS: SSLSocket.shutdown
+                    # would unwrap it under a reader in another thread
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
     def _left(self) -> float:
         left = self._deadline - time.monotonic()
@@ -481,15 +486,16 @@ class _Conn:
         self.host_field = name if port == (443 if scheme == "https" else 80) else f"{name}:{port}"
         if proxy is None:
             return
-        p = urllib.parse.urlsplit(proxy)
         try:
+            p = urllib.parse.urlsplit(proxy)
             proxy_port = p.port or 80
-        except ValueError:
-            proxy_port = -1
-        if p.scheme != "http" or not p.hostname or proxy_port < 0:
-            from ctxfix.redact import strip_userinfo
-
-            raise ConnectFailed(f"unsupported proxy {strip_userinfo(proxy)} (only http:// proxies)")
+            usable = p.scheme == "http" and bool(p.hostname)
+        except ValueError:  # a bad port or IPv6 literal
+            usable = False
+        if not usable:  # never the URL itself: a password with `/` defeats redaction
+            scheme = proxy.split("://", 1)[0] if "://" in proxy else ""
+            shown = f"{scheme}://…" if scheme.isalnum() and len(scheme) <= 10 else "URL"
+            raise ConnectFailed(f"unsupported proxy {shown} (only http:// proxies)")
         if p.username is not None:
             import base64
 
@@ -522,9 +528,16 @@ class _Conn:
             scheme, host, port = self.origin
             if self._tunnel:
                 self._connect_tunnel(sock, host, port)
+                still_in_time()
             if scheme == "https":
-                sock = _ssl_context().wrap_socket(sock, server_hostname=host)
+                # wrap first (no I/O), so the watchdog holds the TLS socket during
+                # the handshake; wrap_socket would detach the raw one it can see
+                sock = _ssl_context().wrap_socket(
+                    sock, server_hostname=host, do_handshake_on_connect=False
+                )
                 self.sock = sock
+                still_in_time()
+                sock.do_handshake()
         except BaseException:
             self.sock = None
             sock.close()
@@ -539,7 +552,8 @@ class _Conn:
         with sock.makefile("rb", buffering=0) as reader:  # unbuffered: TLS bytes follow
             _minor, status, reason, _fields = read_head(reader)
         if status != 200:  # its body, if any, is not read: the connection is dropped
-            raise ConnectFailed(f"Tunnel connection failed: {status} {reason}".rstrip())
+            shown = "".join(c if c.isprintable() else "?" for c in reason[:80])
+            raise ConnectFailed(f"Tunnel connection failed: {status} {shown}".rstrip())
 
     def exchange(
         self,

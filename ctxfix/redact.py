@@ -331,8 +331,19 @@ class RedactingStream:
         return getattr(self._stream, name)
 
 
+_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
+
+
 def register_environment(environ: Any) -> None:
-    """Register the values of secret-like variables (`OPENAI_API_KEY`, `HF_TOKEN`...)."""
+    """Register the values of secret-like variables (`OPENAI_API_KEY`, `HF_TOKEN`...),
+    and the credentials in a proxy variable's URL: strip_userinfo misses a password
+    holding `/` (`http://alice:s3cr/et@proxy:3128`)."""
     for k, v in environ.items():
-        if isinstance(v, str) and is_secret_key(k):
+        if not isinstance(v, str):
+            continue
+        if is_secret_key(k):
             REGISTRY.add(v)
+        elif k.lower() in _PROXY_VARIABLES and "@" in v:
+            userinfo = v.split("://", 1)[-1].rsplit("@", 1)[0]
+            REGISTRY.add(userinfo)
+            REGISTRY.add(userinfo.partition(":")[2])

@@ -81,6 +81,9 @@ def _bounds(options: str) -> tuple[float | None, str | None, tuple]:
         ('"headerTimeout": false', (None, None, ())),
         ('"timeout": 60000, "headerTimeout": false', (60.0, "timeout", ())),
         ('"timeout": false, "headerTimeout": false', (None, None, ())),
+        # a header timer is armed only for a number (`typeof headerTimeout === "number"`)
+        ('"headerTimeout": "5m"', (None, None, ())),
+        ('"timeout": 60000, "headerTimeout": "900000"', (60.0, "timeout", ())),
     ],
 )
 def test_the_smaller_of_timeout_and_header_timeout_bounds_the_prefill(

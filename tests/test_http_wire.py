@@ -112,7 +112,7 @@ def test_valid_answers_read_as_http_client_reads_them(case: tuple[bytes, bytes, 
     answer, charged = parse(raw, method)
     status, want_body, stays_open = oracle(raw, method)
     assert (answer.status, answer.body, answer.keep_alive) == (status, want_body, stays_open)
-    assert answer.body == body and charged == len(body)
+    assert answer.body == body and charged == len(raw)  # every byte read is charged
 
 
 def test_a_connection_that_ends_before_any_byte_is_closed_not_malformed() -> None:
@@ -139,6 +139,9 @@ def test_transfer_encoding_overrides_content_length() -> None:
 def test_http_1_0_ignores_transfer_encoding_as_go_does() -> None:
     answer, _ = parse(b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi")
     assert answer.body == b"2\r\nhi" and not answer.keep_alive
+    kept = b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n"
+    answer, _ = parse(kept + b"Content-Length: 2\r\n\r\nok")
+    assert answer.body == b"ok" and not answer.keep_alive  # RFC 9112 6.1: then close
 
 
 def test_an_early_hints_answer_is_skipped() -> None:
@@ -147,14 +150,25 @@ def test_an_early_hints_answer_is_skipped() -> None:
     assert parse(raw)[0].body == b"ok"
 
 
-def test_every_body_byte_is_charged_and_the_charge_can_stop_the_read() -> None:
+def test_every_byte_is_charged_and_the_charge_can_stop_the_read() -> None:
     raw = b"HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n" + b"x" * 300000
-    assert parse(raw)[1] == 300000
+    assert parse(raw)[1] == len(raw)
     with pytest.raises(OverflowError):
         parse(raw, budget=100000)
     big = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffff\r\n" + b"x" * 200000
     with pytest.raises(OverflowError):  # a 281 TB chunk is read piece by piece, then cut
         parse(big, budget=100000)
+
+
+def test_one_byte_chunks_are_charged_their_framing_too() -> None:
+    """A body of 1-byte chunks once kept an object per chunk, ~100 bytes of memory per
+    byte of budget; now each chunk costs its 6 bytes of framing and joins one buffer."""
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    raw = head + b"1\r\nx\r\n" * 50000 + b"0\r\n\r\n"
+    answer, charged = parse(raw)
+    assert answer.body == b"x" * 50000 and charged == len(raw) > 6 * 50000
+    with pytest.raises(OverflowError):
+        parse(raw, budget=100000)  # 50,000 payload bytes, but 300,000 read
 
 
 # --------------------------------------------------------------------------- hostile answers

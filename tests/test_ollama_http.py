@@ -288,6 +288,44 @@ def test_a_proxy_whose_host_no_connection_can_use_is_a_connect_failure(monkeypat
     host.close()
 
 
+@pytest.mark.parametrize(
+    "proxy",
+    [
+        "http://alice:s3cr/etPW@proxy.corp:3128",  # `/` ends the netloc: port "s3cr"
+        "http://[fe80::1",  # an IPv6 literal never closed
+        "socks5://alice:s3cr/etPW@proxy.corp:1080",
+    ],
+)
+def test_a_proxy_url_it_cannot_use_is_never_shown(monkeypatch, proxy: str) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    host = Host("http://ollama.internal:11434", timeout=5, connect_timeout=1)
+    with pytest.raises(ollama_http.ConnectFailed, match="only http:// proxies") as e:
+        host.json("GET", "/api/version")
+    host.close()
+    assert "s3cr" not in str(e.value) and "alice" not in str(e.value)
+
+
+def test_a_proxy_password_holding_a_slash_is_redacted_everywhere() -> None:
+    from ctxfix import redact
+
+    redact.register_environment({"HTTPS_PROXY": "http://alice:s3cr/etPW@proxy.corp:3128"})
+    try:
+        out = redact.redact("proxy http://alice:s3cr/etPW@proxy.corp:3128 and s3cr/etPW")
+    finally:
+        redact.REGISTRY.clear()
+    assert "s3cr/etPW" not in out
+
+
+def test_an_api_key_outside_ascii_is_refused_unsent(monkeypatch) -> None:
+    monkeypatch.setenv("OLLAMA_API_KEY", "sk-live-\u20ac-key")
+    with serving(reply(200, {"version": "0.30.0"})) as (url, seen):
+        host = Host(url, timeout=5, connect_timeout=1)
+        with pytest.raises(ollama_http.ConnectFailed, match="non-ASCII") as e:
+            host.json("GET", "/api/version")
+        host.close()
+    assert seen == [] and "sk-live" not in str(e.value)
+
+
 def test_loopback_hosts_never_go_through_the_proxy(monkeypatch) -> None:
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens on port 9
     with serving(reply(200, {"version": "0.30.0"})) as (url, seen):
@@ -470,3 +508,35 @@ def test_a_proxy_that_trickles_its_connect_answer_costs_at_most_the_deadline(
     stop.set()
     lsock.close()
     assert elapsed < 3, f"took {elapsed:.1f} s"
+
+
+def test_a_tls_handshake_after_a_slow_tunnel_ends_at_the_deadline(monkeypatch) -> None:
+    """The tunnel opens just before the deadline, then the handshake gets no answer:
+    the watchdog must hold the TLS socket, or the handshake waits a whole socket
+    timeout more (3.8 s against a 2 s deadline before the fix)."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(4)
+    stop = threading.Event()
+
+    def slow_tunnel() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = lsock.accept()
+            with conn:
+                conn.recv(4096)
+                time.sleep(1.8)
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                stop.wait(10)  # then silence: no TLS ServerHello
+
+    t = threading.Thread(target=slow_tunnel, daemon=True)
+    t.start()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{lsock.getsockname()[1]}")
+    host = Host("https://ollama.internal", timeout=2, connect_timeout=5)
+    t0 = time.monotonic()
+    with pytest.raises(ollama_http.TimedOut):
+        host.json("GET", "/api/version")
+    elapsed = time.monotonic() - t0
+    host.close()
+    stop.set()
+    lsock.close()
+    assert elapsed < 3.2, f"took {elapsed:.1f} s"

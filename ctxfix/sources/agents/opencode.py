@@ -144,11 +144,25 @@ def _wait_bounds(doc: Any, pbase: KeyPath) -> list[tuple[KeyPath, Sourced[float]
     if ms is not None and doc.get(timeout_path) is not False:
         out.append((timeout_path, ms))
     header_path: KeyPath = (*pbase, "options", "headerTimeout")
-    if doc.get(header_path) is not False:
-        header = binding_value(doc, header_path, to_float) or default(
-            DEFAULT_HEADER_TIMEOUT_MS, "opencode default header timeout (ms)", doc, header_path
+    raw = doc.get(header_path)
+    if raw is None:
+        out.append(
+            (
+                header_path,
+                default(
+                    DEFAULT_HEADER_TIMEOUT_MS,
+                    "opencode default header timeout (ms)",
+                    doc,
+                    header_path,
+                ),
+            )
         )
-        out.append((header_path, header))
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        header = binding_value(doc, header_path, to_float)
+        if header is not None:
+            out.append((header_path, header))
+    # anything else (`false`, "5m", "900000") arms no timer: timeoutFetch starts one
+    # only for `typeof headerTimeout === "number"`
     return out
 
 
