@@ -117,10 +117,13 @@ def read_head(
     reader: BinaryIO, charge: Callable[[int], None] = lambda n: None
 ) -> tuple[bytes, int, str, dict[str, str]]:
     """(minor version, status, reason, fields) of the next final answer, 1xx skipped."""
-    counted = _Charged(reader, charge)
+    return _head(_Charged(reader, charge))
+
+
+def _head(reader: _Charged) -> tuple[bytes, int, str, dict[str, str]]:
     for _ in range(MAX_INTERIM + 1):
-        version, status, reason = _status_line(counted)
-        fields = _fields(counted)
+        version, status, reason = _status_line(reader)
+        fields = _fields(reader)
         if not 100 <= status < 200:  # 100 Continue, 103 Early Hints: the real one follows
             return version, status, reason, fields
     raise WireError(f"more than {MAX_INTERIM} interim (1xx) answers")
@@ -132,8 +135,8 @@ def read_answer(reader: BinaryIO, method: str, charge: Callable[[int], None]) ->
     Every byte read is passed to `charge`, framing included: a body of
     one-byte chunks costs six bytes of budget per byte, not one.
     """
-    version, status, reason, fields = read_head(reader, charge)
     counted = _Charged(reader, charge)
+    version, status, reason, fields = _head(counted)
     keep_alive = _keep_alive(version, fields.get("connection", ""))
     if method == "HEAD" or status in _NO_BODY:
         return Answer(status, reason, fields, b"", keep_alive)

@@ -49,19 +49,6 @@ def _flat(text: str) -> str:
 _NAME_PUNCTUATION = str.maketrans("", "", "_.$-")
 
 
-def _may_hold_secret_name(text: str) -> bool:
-    """False only when no `key: value` name in `text` can be a secret key.
-
-    A pair's name is a run of [A-Za-z0-9_.$-] (`_KEY_VALUE`), and is_secret_key
-    looks at it with `_ . $ -` removed and lower-cased; the same removal over
-    the whole text keeps every name's flat form as a substring, so a secret
-    word found nowhere is in no name. (str.translate: ~1 ms for a 300 KB
-    report, where the regex form of `_flat` took ~30 ms: issue 15.)
-    """
-    flat = text.lower().translate(_NAME_PUNCTUATION)
-    return any(word in flat for word in _SECRET_WORDS + _SECRET_ENDINGS)
-
-
 @functools.lru_cache(maxsize=4096)
 def is_secret_key(name: str) -> bool:
     """True for key names whose values must never be shown.
@@ -120,11 +107,9 @@ def _redact_pairs(text: str) -> str:
         q = val[0] if val[:1] in "\"'" and len(val) > 1 and val[-1] == val[0] else ""
         return f"{m.group('key')}{q}{MASK}{q}"
 
-    # A pair is hidden only when is_secret_key(name); text in which no name can
-    # be one has nothing to hide here (and the pattern is compiled only for
-    # text that might: issue 15).
-    if _may_hold_secret_name(text):
-        text = _fix_lines(text, lambda line: re.sub(_LINE_KEY_VALUE, rep, line))
+    # A pair is hidden only when is_secret_key(name): `_fix_lines` runs the
+    # pattern only on lines where a secret word can end a name (issue 15).
+    text = _fix_lines(text, lambda line: re.sub(_LINE_KEY_VALUE, rep, line))
     low = text.lower()
     if "bearer" not in low and "basic" not in low:
         return text
@@ -151,22 +136,28 @@ def _secret_word_re() -> re.Pattern[str]:
 def _word_ends(text: str) -> list[int]:
     """Sorted end positions in `text` of every secret word a name could hold.
 
-    Small texts: each word by str.find on the ASCII lower case, unless some
-    word occurs more often once `_ . $ -` are removed (a split `sec_ret`: only
-    the regex finds it). No word overlaps itself, so equal counts mean every
-    occurrence is unsplit and found.
+    A pair's name is a run of [A-Za-z0-9_.$-] (`_KEY_VALUE`), and is_secret_key
+    looks at it with `_ . $ -` removed and lower-cased; the same removal over
+    the whole text keeps every name's flat form as a substring, so a word found
+    nowhere in it is in no name (str.translate: ~1 ms for a 300 KB report).
+    Small texts then find each word by str.find on the ASCII lower case,
+    unless some word occurs more often once `_ . $ -` are removed (a split
+    `sec_ret`: only the regex finds it). No word overlaps itself, so equal
+    counts mean every occurrence is unsplit and found.
     """
     low = text.translate(_ASCII_LOWER)
-    if len(text) <= _SMALL:
-        flat = low.translate(_NAME_PUNCTUATION)
-        if all(flat.count(w) == low.count(w) for w in _WORDS):
-            ends = []
-            for w in _WORDS:
-                i = low.find(w)
-                while i >= 0:
-                    ends.append(i + len(w))
-                    i = low.find(w, i + 1)
-            return sorted(ends)
+    flat = low.translate(_NAME_PUNCTUATION)
+    present = [w for w in _WORDS if w in flat]
+    if not present:
+        return []
+    if len(text) <= _SMALL and all(flat.count(w) == low.count(w) for w in present):
+        ends = []
+        for w in present:
+            i = low.find(w)
+            while i >= 0:
+                ends.append(i + len(w))
+                i = low.find(w, i + 1)
+        return sorted(ends)
     return [m.end() for m in _secret_word_re().finditer(low)]
 
 
