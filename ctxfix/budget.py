@@ -25,7 +25,6 @@ dependency; on other systems detection returns None (give `--memory`).
 from __future__ import annotations
 
 import os
-import platform
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -114,11 +113,25 @@ def nvidia_vram_bytes(run: Runner = _run) -> tuple[int, int] | None:
     return (total, count) if total else None
 
 
+def _system() -> str:
+    """`platform.system()`, imported when asked: `platform` costs ~2 ms at import, and
+    a scan with no local server or store never asks (issue 15)."""
+    import platform
+
+    return platform.system()
+
+
+def _machine() -> str:
+    import platform
+
+    return platform.machine()
+
+
 def total_ram_bytes(
     meminfo: Path = Path("/proc/meminfo"), run: Runner = _run, system: str | None = None
 ) -> int | None:
     """Physical RAM in bytes, or None when no method works on this system."""
-    system = system or platform.system()
+    system = system or _system()
     if system == "Linux":
         try:
             for line in meminfo.read_text().splitlines():
@@ -140,8 +153,8 @@ def unified_memory_kind(
     system: str | None = None, machine: str | None = None, cpuinfo: Path = Path("/proc/cpuinfo")
 ) -> str | None:
     """ "Apple Silicon", "AMD APU" or None: is the RAM also the GPU's memory?"""
-    system = system or platform.system()
-    machine = (machine or platform.machine()).lower()
+    system = system or _system()
+    machine = (machine or _machine()).lower()
     if system == "Darwin" and machine in ("arm64", "aarch64"):
         return "Apple Silicon"
     if system == "Linux":

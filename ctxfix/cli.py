@@ -7,16 +7,19 @@ start fast. Any `CtxfixError` becomes one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 
 import click
 
 from ctxfix import __version__
+from ctxfix.commands._spec import CommandSpec
 
-# command name -> (module, attribute)
+# command name -> (module, attribute): a click command, or a CommandSpec
+# (ctxfix.commands._spec) that is rendered into one on first use
 COMMANDS: dict[str, tuple[str, str]] = {
-    "scan": ("ctxfix.commands.scan", "scan"),
+    "scan": ("ctxfix.commands.scan", "SPEC"),
     "apply": ("ctxfix.commands.apply", "apply"),
     "rollback": ("ctxfix.commands.rollback", "rollback"),
     "history": ("ctxfix.commands.history", "history"),
@@ -54,17 +57,28 @@ class LazyGroup(click.Group):
             return None
         module, attr = COMMANDS[name]
         try:
-            return getattr(importlib.import_module(module), attr)
+            command = getattr(importlib.import_module(module), attr)
         except ModuleNotFoundError as exc:
             if exc.name != module:  # a missing dependency inside it is a real error
                 raise
             return None
+        if isinstance(command, click.Command):
+            return command
+        return _rendered(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, _HELP.get(name, "")) for name in self.list_commands(ctx)]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+@functools.cache
+def _rendered(spec: CommandSpec) -> click.Command:
+    """The click command of a spec, built once per process."""
+    from ctxfix.commands._click import click_command
+
+    return click_command(spec)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,50 +92,22 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import os
+    """Run the CLI on `argv` (default: sys.argv[1:]) under ctxfix.guard's rules."""
+    from ctxfix.guard import run_guarded
 
-    from ctxfix.redact import REGISTRY, RedactingStream, register_environment
-
-    REGISTRY.clear()  # one run, one set of secrets (tests call main() many times)
-    register_environment(os.environ)
-    out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = RedactingStream(out), RedactingStream(err)
-    try:
-        _run(argv)
-    finally:
-        sys.stdout, sys.stderr = out, err
+    run_guarded(lambda: _run(argv))
 
 
 def _run(argv: list[str] | None) -> None:
-    from ctxfix.errors import CtxfixError
+    """click's own failures: usage errors as click shows them, Ctrl-C as `aborted`."""
+    from ctxfix.guard import aborted
 
     try:
         cli.main(args=argv, prog_name="ctxfix", standalone_mode=False)
-    except CtxfixError as exc:
-        for line in exc.lines():
-            click.echo(f"ctxfix: error: {line}", err=True)
-        sys.exit(2)
     except click.exceptions.Abort:
-        click.echo("ctxfix: aborted", err=True)
-        sys.exit(2)
+        aborted()
     except click.ClickException as exc:
         exc.show()
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("ctxfix: interrupted", err=True)
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(0)
-    except Exception as exc:  # a bug, not bad input: one line unless debugging
-        import os
-
-        if os.environ.get("CTXFIX_DEBUG"):
-            raise
-        click.echo(
-            f"ctxfix: internal error: {type(exc).__name__}: {exc} "
-            "(set CTXFIX_DEBUG=1 for the traceback)",
-            err=True,
-        )
-        sys.exit(2)

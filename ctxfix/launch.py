@@ -10,7 +10,9 @@ only `os`); `discover` picks it
 up. This is a guess made without the parser: an option's value that
 happens to be a directory starts a listing nobody reads, which is killed
 at the end. Outside a git work tree nothing is started (no `subprocess`
-import either). Everything else is `ctxfix.cli.main`.
+import either). Then a plain `scan` argument list (what the pre-commit hook
+passes) runs without click (`ctxfix.commands._fast`); everything else is
+`ctxfix.cli.main`.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ def main(argv: list[str] | None = None) -> None:
         except OSError:  # the working directory is gone: the CLI reports what matters
             early = []
         git_listing.start_early(early)
+        from ctxfix.commands._fast import try_run
+
+        if try_run(args):
+            return
         from ctxfix.cli import main as cli_main
 
         cli_main(argv)

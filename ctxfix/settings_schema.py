@@ -100,8 +100,20 @@ def _display_key(path: Path, parts: list[Any]) -> str:
 
 
 def _check_sizes(data: dict[str, Any], path: Path) -> None:
-    """`memory`/`vram` must parse as sizes: the schema only says "string or integer"."""
+    """What the schema cannot say: `memory`/`vram` parse as sizes (it says "string or
+    integer"), `since` as a duration or date, and the seconds and rates are finite
+    (YAML's `.inf`/`.nan` and TOML's `inf`/`nan` are numbers above any minimum)."""
+    import math
+
     from ctxfix.budget import parse_size
+
+    for key in ("server_timeout", "prefill_tps"):
+        value = data.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise CtxfixError(
+                f"{_where(path, [key])}: {_display_key(path, [key])}",
+                f"must be a number above 0, not {value!r}",
+            )
 
     for key in ("memory", "vram"):
         if key in data:

@@ -294,6 +294,18 @@ FATAL: list[Fatal] = [
         "naming: 'k999' is not one of ['k1000', 'k1024']",
         problems=2,
     ),
+    # an infinite deadline overflowed the socket timeout (a traceback); NaN timed out at once
+    Fatal("timeout-inf", {}, ("scan", "--server-timeout", "inf"), "--server-timeout", "above 0"),
+    Fatal("timeout-nan", {}, ("scan", "--server-timeout=nan"), "--server-timeout", "above 0"),
+    Fatal("timeout-zero", {}, ("scan", "--server-timeout", "0"), "--server-timeout", "above 0"),
+    Fatal("prefill-zero", {}, ("apply", "--prefill-tps", "0"), "--prefill-tps", "above 0"),
+    Fatal(
+        "settings-timeout-yaml-inf",  # YAML's .inf passes the schema's exclusiveMinimum
+        {"Modelfile": GOOD_MODELFILE, ".ctxfix.yaml": "server_timeout: .inf\n"},
+        ("scan", "Modelfile"),
+        "{tmp}/.ctxfix.yaml:1:1: server_timeout",
+        "above 0, not inf",
+    ),
     Fatal(
         "settings-bad-yaml",
         {"Modelfile": GOOD_MODELFILE, ".ctxfix.yaml": "memory: [1\nstores:\n"},

@@ -10,113 +10,136 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import click
-
+from ctxfix.commands._spec import Opt
 from ctxfix.settings import Settings
+
+LOG_OPTIONS: tuple[Opt, ...] = (
+    Opt(
+        ("--log",),
+        "logs",
+        kind="multiple",
+        metavar="FILE|-",
+        help="Ollama server log to read as evidence (repeatable; - reads stdin). "
+        "Without --no-user also ~/.ollama/logs, %LOCALAPPDATA%\\Ollama, "
+        "journalctl -u ollama and docker logs of a compose ollama service. "
+        "Logs inside scanned directories are not picked up.",
+    ),
+    Opt(("--no-log",), "no_log", kind="flag", help="Read no server log."),
+    Opt(
+        ("--since",),
+        "since",
+        metavar="DURATION|DATE",
+        help="Only log events after this: 7d, 24h, 90m or an ISO date. Default: "
+        "the last 7 days of the platform logs, --log files whole.",
+    ),
+)
+"""`--log`, `--no-log`, `--since`: the server log as evidence (ctxfix.sources.server_log)."""
+
+DISCOVERY_OPTIONS: tuple[Opt, ...] = (
+    Opt(
+        ("--host",),
+        "hosts",
+        kind="multiple",
+        metavar="URL",
+        help="Ollama server (repeatable). Default: $OLLAMA_HOST, then http://127.0.0.1:11434.",
+    ),
+    Opt(
+        ("--hosts-file",),
+        "hosts_file",
+        type="file",
+        metavar="FILE",
+        help="Ollama servers, one URL per line, # comments; scanned concurrently with any --host.",
+    ),
+    Opt(("--no-server",), "no_server", kind="flag", help="Do not contact any server."),
+    Opt(
+        ("--server-timeout",),
+        "server_timeout",
+        type="float",
+        metavar="S",
+        help="Overall deadline per server: all its requests end within S "
+        "(default 10 s; connect 0.5 s).",
+    ),
+    Opt(
+        ("--store",),
+        "stores",
+        kind="multiple",
+        type="path",
+        metavar="DIR",
+        help="Ollama model store (repeatable). Default: $OLLAMA_MODELS, "
+        "~/.ollama/models, /usr/share/ollama/.ollama/models.",
+    ),
+    Opt(("--no-store",), "no_store", kind="flag", help="Do not read model stores."),
+    Opt(
+        ("--no-user",),
+        "no_user",
+        kind="flag",
+        help="Skip configs under $HOME, systemd units and the process "
+        "environment: only what the named paths say.",
+    ),
+    Opt(
+        ("--memory",),
+        "memory",
+        metavar="SIZE",
+        help="Memory budget for the models, e.g. 64GiB or 64GB.",
+    ),
+    Opt(
+        ("--reserve",),
+        "reserve",
+        metavar="SIZE",
+        help="Memory the OS keeps on unified-memory machines (default 4GiB): "
+        "subtracted from a detected budget and in estimate's what-if table.",
+    ),
+    Opt(
+        ("--vram",),
+        "vram",
+        metavar="SIZE",
+        help="Total GPU memory of the server: Ollama >= 0.15.5 picks its default context from it.",
+    ),
+    Opt(
+        ("--prefill-tps",),
+        "prefill_tps",
+        type="float",
+        metavar="N",
+        help="Prefill rate in tokens/s (for timeouts).",
+    ),
+    Opt(
+        ("--kv-cache-type",),
+        "kv_cache_type",
+        type="choice",
+        choices=("f16", "q8_0", "q4_0", "f32", "bf16"),
+        help="KV cache type (OLLAMA_KV_CACHE_TYPE).",
+    ),
+    Opt(
+        ("--parallel",),
+        "parallel",
+        type="int",
+        min=1,
+        help="OLLAMA_NUM_PARALLEL (KV cache is num_ctx x parallel).",
+    ),
+    Opt(
+        ("--ollama-version",),
+        "ollama_version",
+        metavar="X.Y.Z",
+        help="Assume this server version (defaults depend on it).",
+    ),
+    Opt(
+        ("--config",),
+        "config_file",
+        type="file",
+        help="Settings file (default: nearest .ctxfix.yaml or [tool.ctxfix] in pyproject.toml).",
+    ),
+    Opt(("--isolated",), "isolated", kind="flag", default=False, help="Ignore settings files."),
+    *LOG_OPTIONS,
+)
+"""The options of every command that discovers a world (scan, apply, estimate, verify)."""
 
 
 def discovery_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    opts = [
-        click.option(
-            "--host",
-            "hosts",
-            multiple=True,
-            metavar="URL",
-            help="Ollama server (repeatable). Default: $OLLAMA_HOST, then http://127.0.0.1:11434.",
-        ),
-        click.option(
-            "--hosts-file",
-            "hosts_file",
-            type=click.Path(path_type=Path, dir_okay=False),
-            default=None,
-            metavar="FILE",
-            help="Ollama servers, one URL per line, # comments; scanned "
-            "concurrently with any --host.",
-        ),
-        click.option("--no-server", is_flag=True, default=None, help="Do not contact any server."),
-        click.option(
-            "--server-timeout",
-            type=float,
-            default=None,
-            metavar="S",
-            help="Overall deadline per server: all its requests end within S "
-            "(default 10 s; connect 0.5 s).",
-        ),
-        click.option(
-            "--store",
-            "stores",
-            multiple=True,
-            metavar="DIR",
-            type=click.Path(path_type=Path),
-            help="Ollama model store (repeatable). Default: $OLLAMA_MODELS, "
-            "~/.ollama/models, /usr/share/ollama/.ollama/models.",
-        ),
-        click.option("--no-store", is_flag=True, default=None, help="Do not read model stores."),
-        click.option(
-            "--no-user",
-            is_flag=True,
-            default=None,
-            help="Skip configs under $HOME, systemd units and the process "
-            "environment: only what the named paths say.",
-        ),
-        click.option(
-            "--memory",
-            default=None,
-            metavar="SIZE",
-            help="Memory budget for the models, e.g. 64GiB or 64GB.",
-        ),
-        click.option(
-            "--reserve",
-            default=None,
-            metavar="SIZE",
-            help="Memory the OS keeps on unified-memory machines (default 4GiB): "
-            "subtracted from a detected budget and in estimate's what-if table.",
-        ),
-        click.option(
-            "--vram",
-            default=None,
-            metavar="SIZE",
-            help="Total GPU memory of the server: Ollama >= 0.15.5 picks its default "
-            "context from it.",
-        ),
-        click.option(
-            "--prefill-tps",
-            type=float,
-            default=None,
-            metavar="N",
-            help="Prefill rate in tokens/s (for timeouts).",
-        ),
-        click.option(
-            "--kv-cache-type",
-            type=click.Choice(["f16", "q8_0", "q4_0", "f32", "bf16"]),
-            default=None,
-            help="KV cache type (OLLAMA_KV_CACHE_TYPE).",
-        ),
-        click.option(
-            "--parallel",
-            type=click.IntRange(min=1),
-            default=None,
-            help="OLLAMA_NUM_PARALLEL (KV cache is num_ctx x parallel).",
-        ),
-        click.option(
-            "--ollama-version",
-            default=None,
-            metavar="X.Y.Z",
-            help="Assume this server version (defaults depend on it).",
-        ),
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(path_type=Path, dir_okay=False),
-            default=None,
-            help="Settings file (default: nearest .ctxfix.yaml or "
-            "[tool.ctxfix] in pyproject.toml).",
-        ),
-        click.option("--isolated", is_flag=True, help="Ignore settings files."),
-        *log_options(),
-    ]
-    for opt in reversed(opts):
-        f = opt(f)
+    """Add DISCOVERY_OPTIONS to a click command (in table order)."""
+    from ctxfix.commands._click import click_option
+
+    for opt in reversed(DISCOVERY_OPTIONS):
+        f = click_option(opt)(f)
     return f
 
 
@@ -192,10 +215,10 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
         stores=stores,
         no_store=bool(pick("no_store", default=False)),
         no_user=bool(pick("no_user", default=False)),
-        server_timeout=float(pick("server_timeout", default=10.0)),
+        server_timeout=_positive(opts, file_data, settings_path, "server_timeout", 10.0),
         memory_bytes=memory_bytes,
         memory_source=memory_source,
-        prefill_tps=float(prefill) if prefill else None,
+        prefill_tps=_positive(opts, file_data, settings_path, "prefill_tps", None),
         prefill_source=(
             "--prefill-tps" if opts.get("prefill_tps") else ("settings" if prefill else None)
         ),
@@ -223,6 +246,35 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
     )
 
 
+def _positive(
+    opts: dict[str, Any],
+    file_data: dict[str, Any],
+    settings_path: Path | None,
+    key: str,
+    default: float | None,
+) -> Any:
+    """`--KEY` (else the settings file's KEY, else `default`): finite and above 0.
+
+    Why here and not only in the schema: a flag bypasses the schema, and YAML's
+    `.inf`/`.nan` pass `exclusiveMinimum`. An infinite deadline overflowed the
+    socket timeout (a traceback), a NaN one made every request time out at once.
+    """
+    import math
+
+    if opts.get(key) is not None:
+        value, where = opts[key], "--" + key.replace("_", "-")
+    elif file_data.get(key) is not None:
+        value, where = file_data[key], f"{settings_path}: {key}"
+    else:
+        return default
+    number = float(value)
+    if not math.isfinite(number) or number <= 0:
+        from ctxfix.errors import CtxfixError
+
+        raise CtxfixError(where, f"must be a number above 0, not {value!r}")
+    return number
+
+
 def _hosts(opts: dict[str, Any], file_data: dict[str, Any]) -> tuple[str, ...]:
     """`--host` values then `--hosts-file` lines (in order, once each), else the settings file."""
     hosts = tuple(opts.get("hosts") or ())
@@ -231,30 +283,6 @@ def _hosts(opts: dict[str, Any], file_data: dict[str, Any]) -> tuple[str, ...]:
 
         hosts = tuple(dict.fromkeys((*hosts, *read_hosts_file(opts["hosts_file"]))))
     return hosts or tuple(file_data.get("hosts", ()))
-
-
-def log_options() -> list[Callable[..., Any]]:
-    """`--log`, `--no-log`, `--since`: the server log as evidence (ctxfix.sources.server_log)."""
-    return [
-        click.option(
-            "--log",
-            "logs",
-            multiple=True,
-            metavar="FILE|-",
-            help="Ollama server log to read as evidence (repeatable; - reads stdin). "
-            "Without --no-user also ~/.ollama/logs, %LOCALAPPDATA%\\Ollama, "
-            "journalctl -u ollama and docker logs of a compose ollama service. "
-            "Logs inside scanned directories are not picked up.",
-        ),
-        click.option("--no-log", is_flag=True, default=None, help="Read no server log."),
-        click.option(
-            "--since",
-            default=None,
-            metavar="DURATION|DATE",
-            help="Only log events after this: 7d, 24h, 90m or an ISO date. Default: "
-            "the last 7 days of the platform logs, --log files whole.",
-        ),
-    ]
 
 
 def _log_path(base: Path, value: str) -> str:

@@ -6,40 +6,56 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
+from ctxfix.commands._options import DISCOVERY_OPTIONS, build_settings, split_codes
+from ctxfix.commands._spec import Args, CommandSpec, Opt
+from ctxfix.echo import echo
 
-from ctxfix.commands._options import build_settings, discovery_options, split_codes
+OPTIONS: tuple[Opt, ...] = (
+    *DISCOVERY_OPTIONS,
+    Opt(
+        ("--format",),
+        "fmt",
+        type="choice",
+        choices=("text", "json", "sarif", "github"),
+        default="text",
+        show_default=True,
+    ),
+    Opt(
+        ("--output", "-o"),
+        "output",
+        type="file",
+        help="Write the report to FILE instead of stdout.",
+    ),
+    Opt(
+        ("--select",),
+        "select",
+        kind="multiple",
+        metavar="CODES",
+        help="Only these codes (prefixes ok).",
+    ),
+    Opt(("--ignore",), "ignore", kind="multiple", metavar="CODES", help="Skip these codes."),
+    Opt(
+        ("--exit-zero",), "exit_zero", kind="flag", default=False, help="Exit 0 even with findings."
+    ),
+    Opt(
+        ("--measure-prefill",),
+        "measure_prefill",
+        kind="flag",
+        default=False,
+        help="Measure the prefill rate on the server (loads the model).",
+    ),
+    Opt(
+        ("--color",),
+        "color",
+        type="choice",
+        choices=("auto", "always", "never"),
+        default="auto",
+        show_default=True,
+    ),
+)
 
 
-@click.command("scan")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@discovery_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "sarif", "github"]),
-    default="text",
-    show_default=True,
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Write the report to FILE instead of stdout.",
-)
-@click.option("--select", multiple=True, metavar="CODES", help="Only these codes (prefixes ok).")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these codes.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings.")
-@click.option(
-    "--measure-prefill",
-    is_flag=True,
-    help="Measure the prefill rate on the server (loads the model).",
-)
-@click.option(
-    "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
-)
-def scan(
+def run(
     paths: tuple[Path, ...],
     fmt: str,
     output: Path | None,
@@ -50,7 +66,7 @@ def scan(
     color: str,
     **opts: Any,
 ) -> None:
-    """Scan Modelfiles, model stores, servers and agent configs (default: current dir)."""
+    """Scan, print the report, exit 1 when a finding is at warning level or above."""
     from ctxfix import pipeline
     from ctxfix.report import render
 
@@ -66,7 +82,7 @@ def scan(
     with Progress.for_stderr() as progress:
         result = pipeline.scan(settings, progress=progress)
     for w in result.world.warnings:
-        click.echo(f"ctxfix: warning: {w}", err=True)
+        echo(f"ctxfix: warning: {w}", err=True)
     use_color = _use_color(color, output)
     text = render(fmt, result, color=use_color)
     if output is not None:
@@ -77,7 +93,7 @@ def scan(
 
             raise CtxfixError(str(output), f"cannot write: {exc.strerror or exc}") from None
     else:
-        click.echo(text, nl=False, color=use_color)
+        echo(text, nl=False, color=use_color)
     failing = any(f.severity in ("error", "warning") for f in result.findings)
     sys.exit(0 if exit_zero or not failing else 1)
 
@@ -90,3 +106,12 @@ def _use_color(mode: str, output: Path | None) -> bool:
     if mode == "never" or output is not None or os.environ.get("NO_COLOR"):
         return False
     return sys.stdout.isatty()
+
+
+SPEC = CommandSpec(
+    name="scan",
+    help="Scan Modelfiles, model stores, servers and agent configs (default: current dir).",
+    args=Args("paths"),
+    options=OPTIONS,
+    run=run,
+)
