@@ -68,6 +68,8 @@ def load_settings_file(path: Path) -> dict[str, Any]:
             where = f"{path}:{m.group(1)}:{m.group(2)}" if m else str(path)
             reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", msg)
             raise CtxfixError(where, f"invalid TOML: {reason}") from None
+        except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
+            raise CtxfixError(str(path), f"invalid TOML: {exc}") from None
     else:
         from ruamel.yaml import YAML
         from ruamel.yaml.error import YAMLError
@@ -78,6 +80,8 @@ def load_settings_file(path: Path) -> dict[str, Any]:
             mark = getattr(exc, "problem_mark", None)
             where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
             raise CtxfixError(where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
+            raise CtxfixError(str(path), f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise CtxfixError(str(path), "settings must be a mapping")
     import datetime

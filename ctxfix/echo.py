@@ -11,11 +11,15 @@ src/click/_compat.py `should_strip_ansi`, `_ansi_re`, click 8.x):
 - ANSI escape sequences are removed when `color` is False, or when it is
   None and the stream is not a terminal.
 
-Left out: bytes messages (ctxfix prints text only) and the Windows console
-wrappers (the fast path is not taken on Windows). Where click would rewrap a
-stream whose encoding is ASCII around its byte buffer (which would bypass the
-redacting wrapper), a character the stream cannot encode is written as `?`:
-the same text as click's `errors="replace"` wrapper, still redacted.
+Left out: bytes messages (ctxfix prints text only), the Windows console
+wrappers (the fast path is not taken on Windows) and the pager stream click
+leaves unstripped (ctxfix has no pager).
+
+One deliberate difference: a character the stream cannot encode is written
+as `?`. click rewraps a stream that claims ASCII around its byte buffer as
+UTF-8 (which would bypass the redacting wrapper, so it is not copied) and
+fails with UnicodeEncodeError on any other narrow encoding (latin-1), which
+ctxfix reported as an internal error.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ def echo(
         out = _strip_ansi(out)
     try:
         stream.write(out)
-    except UnicodeEncodeError:  # encoded whole before any byte is written
+    except UnicodeEncodeError:  # TextIOWrapper encodes the whole text before writing a byte
         encoding = getattr(stream, "encoding", None) or "utf-8"
         stream.write(out.encode(encoding, "replace").decode(encoding))
     stream.flush()

@@ -8,8 +8,10 @@ holds the merged result.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ctxfix.records import field, record
 
@@ -54,3 +56,29 @@ class Settings:
     logs: tuple[str, ...] = ()
     no_log: bool = False
     since: str | None = None
+
+
+MAX_SERVER_TIMEOUT = 86_400.0
+"""A day: the largest deadline per server. Python's socket and lock timeouts
+overflow above `threading.TIMEOUT_MAX` (~9.2e9 s on Linux), with a traceback."""
+
+
+def check_positive(value: Any, where: str, maximum: float | None = None) -> float:
+    """`value` as a finite number above 0 (and at most `maximum`), else CtxfixError at `where`.
+
+    Why: `inf` and numbers too big for a timeout overflowed the socket timeout
+    (a traceback in a thread), `nan` made every request time out at once, and
+    an integer of 400 digits does not convert to a float at all.
+    """
+    try:
+        number = float(value)
+    except (OverflowError, ValueError, TypeError):
+        number = math.nan
+    if not math.isfinite(number) or number <= 0 or (maximum is not None and number > maximum):
+        from ctxfix.errors import CtxfixError
+
+        bound = f" and at most {maximum:,.0f}" if maximum is not None else ""
+        huge = isinstance(value, int) and value.bit_length() > 64  # repr fails past 4,300 digits
+        shown = "a huge integer" if huge else repr(value)
+        raise CtxfixError(where, f"must be a number above 0{bound}, not {shown}")
+    return number

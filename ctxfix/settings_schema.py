@@ -37,6 +37,11 @@ def load_schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
+CHECKS_VERSION = 2
+"""Bumped when `_check_sizes` checks more: a file cached as valid by the older
+checks is validated again (the schema's hash alone would not change)."""
+
+
 def _marker(path: Path, cache_dir: Path | None) -> Path | None:
     """The cache marker for this exact settings file and schema; None if unhashable."""
     try:
@@ -47,7 +52,7 @@ def _marker(path: Path, cache_dir: Path | None) -> Path | None:
         root = default_cache_dir(settings_dir=cache_dir)
     except OSError:
         return None
-    return root / CACHE_SUBDIR / f"{file_hash[:32]}-{schema_hash[:32]}"
+    return root / CACHE_SUBDIR / f"{file_hash[:32]}-{schema_hash[:32]}-{CHECKS_VERSION}"
 
 
 def _key_path(parts: list[Any]) -> str:
@@ -100,22 +105,20 @@ def _display_key(path: Path, parts: list[Any]) -> str:
 
 
 def _check_sizes(data: dict[str, Any], path: Path) -> None:
-    """What the schema cannot say: `memory`/`vram` parse as sizes (it says "string or
-    integer"), `since` as a duration or date, and the seconds and rates are finite
-    (YAML's `.inf`/`.nan` and TOML's `inf`/`nan` are numbers above any minimum)."""
-    import math
-
+    """What the schema cannot say: `memory`/`vram`/`reserve` parse as sizes (it says
+    "string or integer"), `since` as a duration or date, and the seconds and rates
+    are finite and usable (YAML's `.inf`/`.nan` and TOML's `inf`/`nan` are numbers
+    above any minimum; a timeout above a day overflows, see check_positive)."""
     from ctxfix.budget import parse_size
+    from ctxfix.settings import MAX_SERVER_TIMEOUT, check_positive
 
-    for key in ("server_timeout", "prefill_tps"):
-        value = data.get(key)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise CtxfixError(
-                f"{_where(path, [key])}: {_display_key(path, [key])}",
-                f"must be a number above 0, not {value!r}",
+    for key, maximum in (("server_timeout", MAX_SERVER_TIMEOUT), ("prefill_tps", None)):
+        if key in data:
+            check_positive(
+                data[key], f"{_where(path, [key])}: {_display_key(path, [key])}", maximum
             )
 
-    for key in ("memory", "vram"):
+    for key in ("memory", "vram", "reserve"):
         if key in data:
             parse_size(data[key], where=f"{_where(path, [key])}: {_display_key(path, [key])}")
     if "since" in data:  # "string" is all the schema can say; 7d, 24h or a date

@@ -304,7 +304,36 @@ FATAL: list[Fatal] = [
         {"Modelfile": GOOD_MODELFILE, ".ctxfix.yaml": "server_timeout: .inf\n"},
         ("scan", "Modelfile"),
         "{tmp}/.ctxfix.yaml:1:1: server_timeout",
-        "above 0, not inf",
+        "not inf",
+    ),
+    Fatal("timeout-huge", {}, ("scan", "--server-timeout", "1e18"), "--server-timeout", "86,400"),
+    Fatal(
+        "rollback-timeout-inf",
+        {},
+        ("rollback", "--last", "--server-timeout", "inf"),
+        "--server-timeout",
+        "above 0",
+    ),
+    Fatal(
+        "settings-timeout-400-digits",  # float() of it overflows
+        {"Modelfile": GOOD_MODELFILE, ".ctxfix.yaml": f"server_timeout: {'9' * 400}\n"},
+        ("scan", "Modelfile"),
+        "{tmp}/.ctxfix.yaml:1:1: server_timeout",
+        "a huge integer",
+    ),
+    Fatal(
+        "settings-int-5000-digits",  # past Python's int conversion limit
+        {"Modelfile": GOOD_MODELFILE, ".ctxfix.yaml": f"parallel: {'9' * 5000}\n"},
+        ("scan", "Modelfile"),
+        "{tmp}/.ctxfix.yaml",
+        "4300 digits",
+    ),
+    Fatal(
+        "openclaw-int-5000-digits",
+        {"openclaw.json": f'{{"models": {{"providers": {{}}}}, "x": {"9" * 5000}}}'},
+        ("scan", "openclaw.json"),
+        "openclaw.json:1:1",
+        "4300 digits",
     ),
     Fatal(
         "settings-bad-yaml",
@@ -454,6 +483,12 @@ WALK: list[Walk] = [
     Walk("codex-toml", {"a/config.toml": CODEX_BAD}, "a/config.toml:6:12", "Invalid value"),
     Walk("openclaw-binary", {"a/openclaw.json": gguf_bytes()[:4096]}, "a/openclaw.json", "UTF-8"),
     Walk("openclaw-invalid-utf8", {"a/openclaw.json": OPENCLAW_LATIN1}, "a/openclaw.json", "UTF-8"),
+    Walk(
+        "openclaw-int-5000-digits",
+        {"a/openclaw.json": f'{{"x": {"9" * 5000}}}'},
+        "a/openclaw.json",
+        "4300 digits",
+    ),
     Walk("openclaw-empty", {"a/openclaw.json": ""}, "a/openclaw.json:1:1", "empty document"),
 ]
 

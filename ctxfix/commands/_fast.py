@@ -35,6 +35,7 @@ lists.
 Failures inside the command are handled as click's `Command.main` does with
 `standalone_mode=False` (Ctrl-C or end of input: an empty line, then
 `ctxfix: aborted`, exit 2; a broken pipe: exit 1), inside ctxfix.guard.
+Only a CTXFIX_DEBUG traceback differs between the paths: its frames.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ def _convert_path(value: str, dir_okay: bool) -> Any:
         st = os.stat(value)
     except OSError:
         return Path(value)  # need not exist
+    except ValueError:  # a NUL byte or an unencodable character: click's guard reports it
+        return _UNSURE
     if not dir_okay and stat.S_ISDIR(st.st_mode):
         return _UNSURE
     if not os.access(value, os.R_OK):

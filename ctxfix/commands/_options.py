@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxfix.commands._spec import Opt
-from ctxfix.settings import Settings
+from ctxfix.settings import MAX_SERVER_TIMEOUT, Settings, check_positive
 
 LOG_OPTIONS: tuple[Opt, ...] = (
     Opt(
@@ -246,6 +246,9 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
     )
 
 
+_MAXIMUM = {"server_timeout": MAX_SERVER_TIMEOUT}
+
+
 def _positive(
     opts: dict[str, Any],
     file_data: dict[str, Any],
@@ -253,26 +256,15 @@ def _positive(
     key: str,
     default: float | None,
 ) -> Any:
-    """`--KEY` (else the settings file's KEY, else `default`): finite and above 0.
-
-    Why here and not only in the schema: a flag bypasses the schema, and YAML's
-    `.inf`/`.nan` pass `exclusiveMinimum`. An infinite deadline overflowed the
-    socket timeout (a traceback), a NaN one made every request time out at once.
-    """
-    import math
-
+    """`--KEY`, else the settings file's KEY (validated there, ctxfix.settings_schema),
+    else `default`; checked by `check_positive`."""
     if opts.get(key) is not None:
         value, where = opts[key], "--" + key.replace("_", "-")
     elif file_data.get(key) is not None:
         value, where = file_data[key], f"{settings_path}: {key}"
     else:
         return default
-    number = float(value)
-    if not math.isfinite(number) or number <= 0:
-        from ctxfix.errors import CtxfixError
-
-        raise CtxfixError(where, f"must be a number above 0, not {value!r}")
-    return number
+    return check_positive(value, where, _MAXIMUM.get(key))
 
 
 def _hosts(opts: dict[str, Any], file_data: dict[str, Any]) -> tuple[str, ...]:

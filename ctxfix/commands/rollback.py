@@ -45,6 +45,9 @@ def rollback(
 
     if bool(journal_id) == bool(last):
         raise CtxfixError(None, "give an apply ID or --last (see `ctxfix history`)")
+    from ctxfix.settings import MAX_SERVER_TIMEOUT, check_positive
+
+    server_timeout = check_positive(server_timeout, "--server-timeout", MAX_SERVER_TIMEOUT)
     store = JournalStore(journal_dir)
     if last:
         journal, skipped = store.last_active()

@@ -131,13 +131,16 @@ class _Scanner:
         if end < self.n and (s[end].isalnum() or s[end] in "_$."):
             raise Unsupported  # `01`, `1x`, `1.2.3`: not a number json-five reads this way
         body = s[j:end]
-        if body[:2] in ("0x", "0X"):
-            value: int | float = int(body, 16)
-            style = "hex"
-        elif any(ch in body for ch in ".eE"):
-            value, style = float(body), "float"
-        else:
-            value, style = int(body), "int"
+        try:
+            if body[:2] in ("0x", "0X"):
+                value: int | float = int(body, 16)
+                style = "hex"
+            elif any(ch in body for ch in ".eE"):
+                value, style = float(body), "float"
+            else:
+                value, style = int(body), "int"
+        except ValueError:  # past Python's 4,300-digit int conversion limit: json-five decides
+            raise Unsupported from None
         if sign == "-":
             value = -value
         return value, Node("scalar", i + self.shift, end + self.shift, style=style), end
