@@ -14,20 +14,8 @@ import sys
 import click
 
 from ctxfix import __version__
+from ctxfix.commands import COMMANDS
 from ctxfix.commands._spec import CommandSpec
-
-# command name -> (module, attribute): a click command, or a CommandSpec
-# (ctxfix.commands._spec) that is rendered into one on first use
-COMMANDS: dict[str, tuple[str, str]] = {
-    "scan": ("ctxfix.commands.scan", "SPEC"),
-    "apply": ("ctxfix.commands.apply", "apply"),
-    "rollback": ("ctxfix.commands.rollback", "rollback"),
-    "history": ("ctxfix.commands.history", "history"),
-    "estimate": ("ctxfix.commands.estimate", "estimate"),
-    "verify": ("ctxfix.commands.verify", "verify"),
-    "explain": ("ctxfix.commands.explain", "explain"),
-    "rules": ("ctxfix.commands.explain", "rules"),
-}
 
 _HELP = {
     "scan": "Find capped, mislabeled or mismatched context windows.",

@@ -23,8 +23,10 @@ def click_type(name: str, opt: Opt | None = None) -> Any:
         return click.Path(path_type=Path)
     if name == "file":
         return click.Path(path_type=Path, dir_okay=False)
+    if name == "dir":
+        return click.Path(path_type=Path, file_okay=False)
     if name == "float":
-        return float
+        return float if opt is None or opt.min is None else click.FloatRange(min=opt.min)
     if name == "int":
         return click.IntRange(min=opt.min if opt else None)
     if name == "choice":

@@ -1,11 +1,13 @@
-"""The fast path: run `ctxfix scan` on a plain argument list without importing click.
+"""The fast path: run `ctxfix scan`/`apply` on a plain argument list without importing click.
 
-Why: the pre-commit hook runs `ctxfix scan --no-server --no-user --no-store
-FILE...` on every commit. `import click` is about 4x the bare interpreter
-(click.core alone pulls in `inspect`, `ast`, `dis`, `uuid`, `platform`,
-`datetime`), which put the hook above issue 15's 7x budget. The arguments a
-hook passes need none of click: long options from the command's table
-(ctxfix.commands._spec) and paths.
+Why: the pre-commit hooks run `ctxfix scan --no-server --no-user --no-store
+FILE...` (and `ctxfix apply --yes --no-create ...`) on every commit.
+`import click` is about 4x the bare interpreter (click.core alone pulls in
+`inspect`, `ast`, `dis`, `uuid`, `platform`, `datetime`), which put the hook
+above issue 15's 7x budget. The arguments a hook passes need none of click:
+long options from the command's table (ctxfix.commands._spec) and paths.
+A command whose `CommandSpec.fast_if` refuses the parameters (apply without
+--yes or --dry-run would prompt, with click) goes to click too.
 
 `parse` accepts a strict subset of what click accepts and returns None for
 everything else, so click parses it and shows its own help or error:
@@ -51,8 +53,8 @@ from ctxfix.commands._spec import CommandSpec, Opt
 _UNSURE = object()  # a value click would reject or convert differently: let click decide
 
 
-def _convert_path(value: str, dir_okay: bool) -> Any:
-    """click `Path(path_type=Path, dir_okay=...)` with exists=False, readable=True."""
+def _convert_path(value: str, dir_okay: bool = True, file_okay: bool = True) -> Any:
+    """click `Path(path_type=Path, dir_okay=..., file_okay=...)`, exists=False, readable=True."""
     try:
         st = os.stat(value)
     except OSError:
@@ -60,6 +62,8 @@ def _convert_path(value: str, dir_okay: bool) -> Any:
     except ValueError:  # a NUL byte or an unencodable character: click's guard reports it
         return _UNSURE
     if not dir_okay and stat.S_ISDIR(st.st_mode):
+        return _UNSURE
+    if not file_okay and stat.S_ISREG(st.st_mode):
         return _UNSURE
     if not os.access(value, os.R_OK):
         return _UNSURE
@@ -70,13 +74,14 @@ def _convert(value: str, opt: Opt) -> Any:
     kind = opt.type
     if kind == "str":
         return value
-    if kind in ("path", "file"):
-        return _convert_path(value, dir_okay=kind == "path")
+    if kind in ("path", "file", "dir"):
+        return _convert_path(value, dir_okay=kind != "file", file_okay=kind != "dir")
     if kind == "float":
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             return _UNSURE
+        return number if opt.min is None or number >= opt.min else _UNSURE
     if kind == "int":
         try:
             number = int(value)
@@ -145,16 +150,22 @@ def parse(args: list[str], spec: CommandSpec) -> dict[str, Any] | None:
 
 def try_run(argv: list[str]) -> bool:
     """Run `argv` on the fast path if it can take it; False: nothing was done, use click."""
-    if os.name == "nt" or not argv or argv[0] != "scan" or "_CTXFIX_COMPLETE" in os.environ:
+    if os.name == "nt" or not argv or "_CTXFIX_COMPLETE" in os.environ:
         return False
-    from ctxfix.commands.scan import SPEC
+    from ctxfix.commands import COMMANDS
 
-    params = parse(argv[1:], SPEC)
-    if params is None:
+    module, attr = COMMANDS.get(argv[0], ("", ""))
+    if attr != "SPEC":  # a command still written as click decorators
+        return False
+    import importlib
+
+    spec: CommandSpec = getattr(importlib.import_module(module), attr)
+    params = parse(argv[1:], spec)
+    if params is None or (spec.fast_if is not None and not spec.fast_if(params)):
         return False
     from ctxfix.guard import run_guarded
 
-    run_guarded(lambda: _as_click_would(SPEC, params))
+    run_guarded(lambda: _as_click_would(spec, params))
     return True
 
 

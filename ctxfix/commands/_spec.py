@@ -14,7 +14,8 @@ Types (`Opt.type`), each with the click type it renders to:
 - `str`: the text as given;
 - `path`: `click.Path(path_type=Path)`;
 - `file`: `click.Path(path_type=Path, dir_okay=False)`;
-- `float`: `float`;
+- `dir`: `click.Path(path_type=Path, file_okay=False)`;
+- `float`: `float`, or `click.FloatRange(min=Opt.min)` when `min` is set;
 - `int`: `click.IntRange(min=Opt.min)`;
 - `choice`: `click.Choice(Opt.choices)`.
 """
@@ -60,6 +61,9 @@ class CommandSpec:
     """A subcommand: its name, help text, positional arguments, options and body.
 
     `run` is called with one keyword argument per `Args.dest` and `Opt.dest`.
+    `fast_if`, given the parsed parameters, says whether the fast path may run
+    them (apply: only with --yes or --dry-run, because the confirmation
+    prompt is click's); None: always.
     """
 
     name: str
@@ -67,3 +71,4 @@ class CommandSpec:
     args: Args | None
     options: tuple[Opt, ...]
     run: Callable[..., None]
+    fast_if: Callable[[dict[str, Any]], bool] | None = None

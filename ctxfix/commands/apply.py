@@ -12,67 +12,105 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
+from ctxfix.commands._options import DISCOVERY_OPTIONS, build_settings, split_codes
+from ctxfix.commands._spec import Args, CommandSpec, Opt
+from ctxfix.echo import echo
 
-from ctxfix.commands._options import build_settings, discovery_options, split_codes
+OPTIONS: tuple[Opt, ...] = (
+    *DISCOVERY_OPTIONS,
+    Opt(
+        ("--dry-run",),
+        "dry_run",
+        kind="flag",
+        default=False,
+        help="Show the diffs and actions; write nothing.",
+    ),
+    Opt(("--yes", "-y"), "yes", kind="flag", default=False, help="Do not ask for confirmation."),
+    Opt(
+        ("--target-ctx",),
+        "target_ctx",
+        type="int",
+        min=256,
+        metavar="N",
+        help="Serve N tokens (default: native, lowered to fit --memory).",
+    ),
+    Opt(
+        ("--no-create",),
+        "no_create",
+        kind="flag",
+        default=False,
+        help="Create no Ollama models; only edit files.",
+    ),
+    Opt(
+        ("--verify",),
+        "verify_after",
+        kind="flag",
+        default=False,
+        help="Then verify each created model's window by using it (loads it; see ctxfix verify).",
+    ),
+    Opt(
+        ("--verify-time-limit",),
+        "verify_time_limit",
+        type="float",
+        min=1,
+        default=120.0,
+        show_default=True,
+        metavar="S",
+        help="Seconds per model for --verify.",
+    ),
+    Opt(
+        ("--in-place",),
+        "in_place",
+        kind="flag",
+        default=False,
+        help="Replace models in place instead of new names.",
+    ),
+    Opt(
+        ("--name",),
+        "names",
+        kind="multiple",
+        metavar="OLD=NEW",
+        help="Name for the new definition of OLD (repeatable).",
+    ),
+    Opt(
+        ("--out-dir",),
+        "out_dir",
+        type="dir",
+        help="Write Modelfiles for models no server can create here.",
+    ),
+    Opt(
+        ("--journal-dir",),
+        "journal_dir",
+        type="dir",
+        help="Where journals live (default: the user state dir, or $CTXFIX_STATE_DIR).",
+    ),
+    Opt(
+        ("--select",),
+        "select",
+        kind="multiple",
+        metavar="CODES",
+        help="Only fix these codes (prefixes ok).",
+    ),
+    Opt(("--ignore",), "ignore", kind="multiple", metavar="CODES", help="Do not fix these codes."),
+    Opt(
+        ("--json",),
+        "as_json",
+        kind="flag",
+        default=False,
+        help="Print the plan as JSON (with --dry-run).",
+    ),
+    Opt(
+        ("--color",),
+        "color",
+        type="choice",
+        choices=("auto", "always", "never"),
+        default="auto",
+        show_default=True,
+    ),
+)
 
 
-@click.command("apply")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@discovery_options
-@click.option("--dry-run", is_flag=True, help="Show the diffs and actions; write nothing.")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.option(
-    "--target-ctx",
-    type=click.IntRange(min=256),
-    default=None,
-    metavar="N",
-    help="Serve N tokens (default: native, lowered to fit --memory).",
-)
-@click.option("--no-create", is_flag=True, help="Create no Ollama models; only edit files.")
-@click.option(
-    "--verify",
-    "verify_after",
-    is_flag=True,
-    help="Then verify each created model's window by using it (loads it; see ctxfix verify).",
-)
-@click.option(
-    "--verify-time-limit",
-    type=click.FloatRange(min=1),
-    default=120.0,
-    show_default=True,
-    metavar="S",
-    help="Seconds per model for --verify.",
-)
-@click.option("--in-place", is_flag=True, help="Replace models in place instead of new names.")
-@click.option(
-    "--name",
-    "names",
-    multiple=True,
-    metavar="OLD=NEW",
-    help="Name for the new definition of OLD (repeatable).",
-)
-@click.option(
-    "--out-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Write Modelfiles for models no server can create here.",
-)
-@click.option(
-    "--journal-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Where journals live (default: the user state dir, or $CTXFIX_STATE_DIR).",
-)
-@click.option(
-    "--select", multiple=True, metavar="CODES", help="Only fix these codes (prefixes ok)."
-)
-@click.option("--ignore", multiple=True, metavar="CODES", help="Do not fix these codes.")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (with --dry-run).")
-@click.option(
-    "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
-)
-def apply(
+def run(
     paths: tuple[Path, ...],
     dry_run: bool,
     yes: bool,
@@ -111,26 +149,26 @@ def apply(
     )
     result = pipeline.scan(settings, plan_options=plan_opts)
     for w in result.world.warnings:
-        click.echo(f"ctxfix: warning: {w}", err=True)
+        echo(f"ctxfix: warning: {w}", err=True)
     plan = result.plan or build_plan(result, plan_opts)
     rendered = apply_ops.render(plan, out_dir=out_dir)
     for note in [*plan.notes, *rendered.skipped]:
-        click.echo(f"ctxfix: note: {note}", err=True)
+        echo(f"ctxfix: note: {note}", err=True)
     use_color = _use_color(color)
     if dry_run:
         if as_json:
             import json
 
-            click.echo(json.dumps(plan.to_json(), indent=2))
+            echo(json.dumps(plan.to_json(), indent=2))
         else:
-            click.echo(
+            echo(
                 apply_ops.describe(rendered, color=use_color, base=Path.cwd()),
                 nl=False,
                 color=use_color,
             )
         sys.exit(0 if rendered.empty else 1)
     if rendered.empty:
-        click.echo(apply_ops.summary(rendered))
+        echo(apply_ops.summary(rendered))
         sys.exit(0)
     text = apply_ops.describe(rendered, color=use_color, base=Path.cwd())
     if not yes:
@@ -138,9 +176,11 @@ def apply(
             from ctxfix.errors import CtxfixError
 
             raise CtxfixError(None, "refusing to apply without --yes: stdin is not a terminal")
-        click.echo(text, nl=False, color=use_color)
+        echo(text, nl=False, color=use_color)
+        import click  # the prompt is click's (the fast path never gets here: CommandSpec.fast_if)
+
         if not click.confirm("Apply these changes?", default=False):
-            click.echo("ctxfix: nothing was changed", err=True)
+            echo("ctxfix: nothing was changed", err=True)
             sys.exit(1)
     store = JournalStore(journal_dir)
     command = " ".join(["ctxfix apply", *(str(p) for p in paths)])
@@ -149,23 +189,23 @@ def apply(
     for a in rendered.actions:
         if a.host is not None and a.kind == "replace":
             kept = backups.get((a.host, a.name))
-            click.echo(
+            echo(
                 f"replaced {a.name} on {a.host}: serves {a.target_ctx:,}"
                 + (f" (previous definition kept as {kept} for rollback)" if kept else "")
             )
         elif a.host is not None:
-            click.echo(f"created {a.name} on {a.host}: serves {a.target_ctx:,}")
+            echo(f"created {a.name} on {a.host}: serves {a.target_ctx:,}")
         else:
-            click.echo(apply_ops.describe_action(a, rendered, Path.cwd()), nl=False)
+            echo(apply_ops.describe_action(a, rendered, Path.cwd()), nl=False)
     from ctxfix.journal import real_target
 
     for ch in rendered.changes:
         real = real_target(ch.path)
         via = "" if real == Path(ch.path).absolute() else f" (a link: written to {real})"
-        click.echo(f"edited {ch.path}{via}")
+        echo(f"edited {ch.path}{via}")
     for ch in rendered.new_files:
-        click.echo(f"wrote {ch.path}")
-    click.echo(f"ctxfix: applied {journal.id} (undo: ctxfix rollback {journal.id})")
+        echo(f"wrote {ch.path}")
+    echo(f"ctxfix: applied {journal.id} (undo: ctxfix rollback {journal.id})")
     if verify_after:
         from ctxfix.commands.verify import verify_created
 
@@ -180,3 +220,13 @@ def _use_color(mode: str) -> bool:
     if mode == "never" or os.environ.get("NO_COLOR"):
         return False
     return sys.stdout.isatty()
+
+
+SPEC = CommandSpec(
+    name="apply",
+    help="Fix capped, mislabeled or mismatched context windows (default: current dir).",
+    args=Args("paths"),
+    options=OPTIONS,
+    run=run,
+    fast_if=lambda params: bool(params["yes"] or params["dry_run"]),
+)

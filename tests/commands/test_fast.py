@@ -1,4 +1,4 @@
-"""The click-free fast path of `ctxfix scan` (ctxfix.commands._fast), checked against click.
+"""The click-free fast path of `ctxfix scan`/`apply` (ctxfix.commands._fast), against click.
 
 What a user would notice if it were wrong: an option read differently on
 the pre-commit path than on the command line, a report or exit code that
@@ -8,6 +8,9 @@ differs between the two, or a hook that still pays for `import click`.
 from __future__ import annotations
 
 import errno
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +23,12 @@ from hypothesis import strategies as st
 from ctxfix.cli import _rendered
 from ctxfix.cli import main as cli_main
 from ctxfix.commands import _fast
-from ctxfix.commands._spec import Opt
+from ctxfix.commands._spec import CommandSpec, Opt
+from ctxfix.commands.apply import SPEC as APPLY
 from ctxfix.commands.scan import SPEC
 
 COMMAND = _rendered(SPEC)
+SPECS = {"scan": SPEC, "apply": APPLY}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -43,14 +48,15 @@ def _values(opt: Opt, root: Path) -> list[str]:
         "str": ["64GiB", "", "a=b", "-x", "CTX1,ctx2"],
         "path": files,
         "file": files,
-        "float": ["1.5", "nan", "x", "1e3", " 2", "-3"],
+        "dir": files,
+        "float": ["1.5", "nan", "x", "1e3", " 2", "-3", "0.5", "120"],
         "int": ["1", "0", "-1", "3", "x", "1_0", " 4"],
     }[opt.type]
 
 
-def _token_lists(root: Path) -> st.SearchStrategy[list[list[str]]]:
+def _token_lists(root: Path, spec: CommandSpec) -> st.SearchStrategy[list[list[str]]]:
     pieces: list[list[str]] = []
-    for opt in SPEC.options:
+    for opt in spec.options:
         for decl in opt.decls:
             if opt.kind == "flag":
                 pieces += [[decl], [f"{decl}=1"]]
@@ -63,8 +69,8 @@ def _token_lists(root: Path) -> st.SearchStrategy[list[list[str]]]:
     return st.lists(st.sampled_from(pieces), max_size=8)
 
 
-def click_params(args: list[str]) -> dict:
-    return COMMAND.make_context("scan", list(args)).params
+def click_params(args: list[str], spec: CommandSpec = SPEC) -> dict:
+    return _rendered(spec).make_context(spec.name, list(args)).params
 
 
 def same(fast: dict, slow: dict) -> bool:
@@ -72,14 +78,18 @@ def same(fast: dict, slow: dict) -> bool:
     return {k: repr(v) for k, v in fast.items()} == {k: repr(v) for k, v in slow.items()}
 
 
+@pytest.mark.parametrize("name", sorted(SPECS))
 @settings(max_examples=400, deadline=None)
 @given(data=st.data())
-def test_what_the_fast_path_accepts_click_reads_the_same(layout: Path, data: st.DataObject) -> None:
+def test_what_the_fast_path_accepts_click_reads_the_same(
+    name: str, layout: Path, data: st.DataObject
+) -> None:
     """For every argument list the fast path takes, click gives the same parameters."""
-    args = [t for piece in data.draw(_token_lists(layout)) for t in piece]
-    fast = _fast.parse(args, SPEC)
+    spec = SPECS[name]
+    args = [t for piece in data.draw(_token_lists(layout, spec)) for t in piece]
+    fast = _fast.parse(args, spec)
     if fast is not None:
-        assert same(fast, click_params(args))
+        assert same(fast, click_params(args, spec))
 
 
 def _hook_lists(root: Path) -> list[list[str]]:
@@ -103,6 +113,42 @@ def test_a_hooks_argument_lists_take_the_fast_path(layout: Path) -> None:
         fast = _fast.parse(args, SPEC)
         assert fast is not None, args
         assert same(fast, click_params(args)), args
+
+
+def _apply_lists(root: Path) -> list[list[str]]:
+    f, d = str(root / "file.json"), str(root / "dir")
+    return [
+        ["--yes", "--no-create", "--no-server", "--no-user", "--no-store", f],  # ctxfix-fix
+        ["--dry-run", "--json", d, "--select", "CTX1"],
+        ["--yes", "--target-ctx", "8192", "--verify-time-limit", "30", "--out-dir", d],
+        ["--dry-run", "--journal-dir", d, "--name", "a=b", "--name", "c=d", "--in-place"],
+    ]
+
+
+def test_the_fix_hooks_argument_lists_take_the_fast_path(layout: Path) -> None:
+    for args in _apply_lists(layout):
+        fast = _fast.parse(args, APPLY)
+        assert fast is not None, args
+        assert same(fast, click_params(args, APPLY)), args
+        assert APPLY.fast_if is not None and APPLY.fast_if(fast)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--no-server"],  # would prompt: the prompt is click's
+        ["--yes", "--out-dir", "FILE"],  # a file where a directory is wanted
+        ["--yes", "--verify-time-limit", "0.5"],  # below the FloatRange
+        ["--yes", "--target-ctx", "12"],  # below the IntRange
+        ["-y"],
+    ],
+)
+def test_apply_argument_lists_left_to_click(
+    args: list[str], layout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [str(layout / "file.json") if a == "FILE" else a for a in args]
+    assert _fast.try_run(["apply", *args]) is False
+    assert capsys.readouterr() == ("", "")
 
 
 @pytest.mark.parametrize(
@@ -135,7 +181,7 @@ def test_a_directory_as_output_file_is_left_to_click(layout: Path) -> None:
 
 
 def test_other_commands_are_left_to_click(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _fast.try_run(["apply", "--dry-run"]) is False
+    assert _fast.try_run(["history"]) is False
     assert _fast.try_run(["--no-server", "scan"]) is False
     assert _fast.try_run([]) is False
     monkeypatch.setenv("_CTXFIX_COMPLETE", "bash_complete")  # shell completion is click's
@@ -229,25 +275,93 @@ def test_interrupts_and_pipes_end_alike_on_both_paths(
     assert fast[0] == code and fast[2].startswith(err)
 
 
-def test_the_pre_commit_path_never_imports_click() -> None:
-    """The hook's command line runs the scan without loading click (issue 15)."""
-    probe = (
-        "import sys\n"
-        "from ctxfix.launch import main\n"
-        "code = 0\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exc:\n"
-        "    code = exc.code\n"
-        "print('click' in sys.modules, code, file=sys.stderr)\n"
+def _apply_both(
+    capsys: pytest.CaptureFixture[str], work: Path, args: list[str]
+) -> list[tuple[object, str, str, dict[str, bytes]]]:
+    """Fast path then click path, each on a fresh copy of the demo at the same place."""
+    results = []
+    for run in (_fast.try_run, cli_main):
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(DEMO, work, ignore=shutil.ignore_patterns("store"))
+        code: object = 0
+        try:
+            run(["apply", *args])
+        except SystemExit as exc:
+            code = exc.code
+        out, err = capsys.readouterr()
+        out = re.sub(r"\b\d{8}T\d{6}-\d+-[0-9a-f]+\b", "JOURNAL", out)  # a new id per apply
+        files = {p.name: p.read_bytes() for p in sorted(work.iterdir()) if p.is_file()}
+        results.append((code, out, err, files))
+    return results
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--dry-run"],
+        ["--dry-run", "--json"],
+        ["--dry-run", "--color", "always"],
+        ["--yes", "--no-create"],  # the ctxfix-fix hook: edits the files
+        ["--yes", "--no-create", "--select", "CTX9"],  # nothing selected
+    ],
+)
+def test_apply_prints_and_writes_the_same_on_both_paths(
+    extra: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("CTXFIX_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    work = tmp_path / "demo"
+    args = [str(work), "--no-server", "--no-user", "--no-store", *extra]
+    fast, slow = _apply_both(capsys, work, args)
+    assert fast == slow
+    assert fast[1] or fast[2]
+
+
+def _hook_entries() -> list[tuple[str, list[str]]]:
+    from ruamel.yaml import YAML
+
+    hooks = YAML(typ="safe").load((REPO / ".pre-commit-hooks.yaml").read_text())
+    return [(h["id"], h["entry"].split()[1:]) for h in hooks]
+
+
+PROBE = (
+    "import sys\n"
+    "from ctxfix.launch import main\n"
+    "code = 0\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit as exc:\n"
+    "    code = exc.code\n"
+    "print('click' in sys.modules, code, file=sys.stderr)\n"
+)
+
+
+@pytest.mark.parametrize(("hook", "argv"), _hook_entries())
+def test_the_pre_commit_hooks_never_import_click(
+    hook: str, argv: list[str], tmp_path: Path
+) -> None:
+    """Each hook's command line (.pre-commit-hooks.yaml) runs without loading click (issue 15)."""
+    shutil.copy(DEMO / "Modelfile", tmp_path / "Modelfile")
+    env = {**os.environ, "CTXFIX_STATE_DIR": str(tmp_path / "state")}
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv, "Modelfile"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
     )
-    hook = ["scan", "--no-server", "--no-user", "--no-store", str(DEMO / "Modelfile")]
-    fast = subprocess.run(
-        [sys.executable, "-c", probe, *hook], capture_output=True, text=True, cwd=REPO, timeout=60
+    # scan: findings, exit 1; apply: the file fixed, exit 0 (pre-commit fails on the change)
+    assert run.stderr.splitlines()[-1] == ("False 1" if argv[0] == "scan" else "False 0")
+    assert "CTX101" in run.stdout or "edited Modelfile" in run.stdout
+
+
+def test_help_is_clicks() -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, "scan", "-h"], capture_output=True, text=True, timeout=60
     )
-    assert fast.stderr.splitlines()[-1] == "False 1"
-    assert "CTX101" in fast.stdout
-    slow = subprocess.run(
-        [sys.executable, "-c", probe, "scan", "-h"], capture_output=True, text=True, timeout=60
-    )
-    assert slow.stderr.splitlines()[-1] == "True 0"  # help is click's
+    assert run.stderr.splitlines()[-1] == "True 0"
+    assert "--no-server" in run.stdout
