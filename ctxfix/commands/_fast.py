@@ -76,15 +76,9 @@ def _convert(value: str, opt: Opt) -> Any:
         return value
     if kind in ("path", "file", "dir"):
         return _convert_path(value, dir_okay=kind != "file", file_okay=kind != "dir")
-    if kind == "float":
+    if kind in ("float", "int"):
         try:
-            number = float(value)
-        except ValueError:
-            return _UNSURE
-        return number if opt.min is None or number >= opt.min else _UNSURE
-    if kind == "int":
-        try:
-            number = int(value)
+            number = float(value) if kind == "float" else int(value)
         except ValueError:
             return _UNSURE
         return number if opt.min is None or number >= opt.min else _UNSURE

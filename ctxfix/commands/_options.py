@@ -134,6 +134,29 @@ DISCOVERY_OPTIONS: tuple[Opt, ...] = (
 """The options of every command that discovers a world (scan, apply, estimate, verify)."""
 
 
+COLOR_OPTION = Opt(
+    ("--color",),
+    "color",
+    type="choice",
+    choices=("auto", "always", "never"),
+    default="auto",
+    show_default=True,
+)
+"""`--color` of the commands that print a report or a diff (scan, apply)."""
+
+
+def use_color(mode: str, output: Path | None = None) -> bool:
+    """`--color`: always, never, or auto (a terminal, no NO_COLOR, no --output file)."""
+    import os
+    import sys
+
+    if mode == "always":
+        return True
+    if mode == "never" or output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
 def discovery_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Add DISCOVERY_OPTIONS to a click command (in table order)."""
     from ctxfix.commands._click import click_option

@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ctxfix.commands._options import DISCOVERY_OPTIONS, build_settings, split_codes
+from ctxfix.commands._options import (
+    COLOR_OPTION,
+    DISCOVERY_OPTIONS,
+    build_settings,
+    split_codes,
+    use_color,
+)
 from ctxfix.commands._spec import Args, CommandSpec, Opt
 from ctxfix.echo import echo
 
@@ -99,14 +105,7 @@ OPTIONS: tuple[Opt, ...] = (
         default=False,
         help="Print the plan as JSON (with --dry-run).",
     ),
-    Opt(
-        ("--color",),
-        "color",
-        type="choice",
-        choices=("auto", "always", "never"),
-        default="auto",
-        show_default=True,
-    ),
+    COLOR_OPTION,
 )
 
 
@@ -154,7 +153,7 @@ def run(
     rendered = apply_ops.render(plan, out_dir=out_dir)
     for note in [*plan.notes, *rendered.skipped]:
         echo(f"ctxfix: note: {note}", err=True)
-    use_color = _use_color(color)
+    colored = use_color(color)
     if dry_run:
         if as_json:
             import json
@@ -162,21 +161,21 @@ def run(
             echo(json.dumps(plan.to_json(), indent=2))
         else:
             echo(
-                apply_ops.describe(rendered, color=use_color, base=Path.cwd()),
+                apply_ops.describe(rendered, color=colored, base=Path.cwd()),
                 nl=False,
-                color=use_color,
+                color=colored,
             )
         sys.exit(0 if rendered.empty else 1)
     if rendered.empty:
         echo(apply_ops.summary(rendered))
         sys.exit(0)
-    text = apply_ops.describe(rendered, color=use_color, base=Path.cwd())
+    text = apply_ops.describe(rendered, color=colored, base=Path.cwd())
     if not yes:
         if not sys.stdin.isatty():
             from ctxfix.errors import CtxfixError
 
             raise CtxfixError(None, "refusing to apply without --yes: stdin is not a terminal")
-        echo(text, nl=False, color=use_color)
+        echo(text, nl=False, color=colored)
         import click  # the prompt is click's (the fast path never gets here: CommandSpec.fast_if)
 
         if not click.confirm("Apply these changes?", default=False):
@@ -210,16 +209,6 @@ def run(
         from ctxfix.commands.verify import verify_created
 
         sys.exit(verify_created(rendered.actions, settings, verify_time_limit))
-
-
-def _use_color(mode: str) -> bool:
-    import os
-
-    if mode == "always":
-        return True
-    if mode == "never" or os.environ.get("NO_COLOR"):
-        return False
-    return sys.stdout.isatty()
 
 
 SPEC = CommandSpec(

@@ -6,7 +6,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ctxfix.commands._options import DISCOVERY_OPTIONS, build_settings, split_codes
+from ctxfix.commands._options import (
+    COLOR_OPTION,
+    DISCOVERY_OPTIONS,
+    build_settings,
+    split_codes,
+    use_color,
+)
 from ctxfix.commands._spec import Args, CommandSpec, Opt
 from ctxfix.echo import echo
 
@@ -44,14 +50,7 @@ OPTIONS: tuple[Opt, ...] = (
         default=False,
         help="Measure the prefill rate on the server (loads the model).",
     ),
-    Opt(
-        ("--color",),
-        "color",
-        type="choice",
-        choices=("auto", "always", "never"),
-        default="auto",
-        show_default=True,
-    ),
+    COLOR_OPTION,
 )
 
 
@@ -83,8 +82,8 @@ def run(
         result = pipeline.scan(settings, progress=progress)
     for w in result.world.warnings:
         echo(f"ctxfix: warning: {w}", err=True)
-    use_color = _use_color(color, output)
-    text = render(fmt, result, color=use_color)
+    colored = use_color(color, output)
+    text = render(fmt, result, color=colored)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")
@@ -93,19 +92,9 @@ def run(
 
             raise CtxfixError(str(output), f"cannot write: {exc.strerror or exc}") from None
     else:
-        echo(text, nl=False, color=use_color)
+        echo(text, nl=False, color=colored)
     failing = any(f.severity in ("error", "warning") for f in result.findings)
     sys.exit(0 if exit_zero or not failing else 1)
-
-
-def _use_color(mode: str, output: Path | None) -> bool:
-    import os
-
-    if mode == "always":
-        return True
-    if mode == "never" or output is not None or os.environ.get("NO_COLOR"):
-        return False
-    return sys.stdout.isatty()
 
 
 SPEC = CommandSpec(
