@@ -10,9 +10,9 @@ only `os`); `discover` picks it
 up. This is a guess made without the parser: an option's value that
 happens to be a directory starts a listing nobody reads, which is killed
 at the end. Outside a git work tree nothing is started (no `subprocess`
-import either). Then a plain `scan` argument list (what the pre-commit hook
-passes) runs without click (`ctxfix.commands._fast`); everything else is
-`ctxfix.cli.main`.
+import either). Then a plain `scan` or `apply --yes`/`--dry-run` argument
+list (what the pre-commit hooks pass) runs without click
+(`ctxfix.commands._fast`); everything else is `ctxfix.cli.main`.
 """
 
 from __future__ import annotations

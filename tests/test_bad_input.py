@@ -308,6 +308,14 @@ FATAL: list[Fatal] = [
     ),
     Fatal("timeout-huge", {}, ("scan", "--server-timeout", "1e18"), "--server-timeout", "86,400"),
     Fatal(
+        "verify-time-limit-inf",
+        {},
+        ("apply", "--dry-run", "--verify-time-limit", "inf"),
+        "--verify-time-limit",
+        "above 0",
+    ),
+    Fatal("verify-inf", {}, ("verify", "m", "--time-limit", "inf"), "--time-limit", "above 0"),
+    Fatal(
         "rollback-timeout-inf",
         {},
         ("rollback", "--last", "--server-timeout", "inf"),

@@ -19,15 +19,15 @@ everything else, so click parses it and shows its own help or error:
 - a value that starts with `-` goes to click (click would take it as the
   value; deferring keeps the rule simple);
 - after `--`, every token is an argument, as in click;
-- a value click would reject (not a float, not a choice, below an
-  IntRange, a directory where a file is wanted, an unreadable path) goes to
-  click, which reports it;
+- a value click would reject (not a number, not a choice, below an
+  IntRange or FloatRange, a directory where a file is wanted or a file where
+  a directory is, an unreadable path) goes to click, which reports it;
 - on Windows click expands wildcards in the arguments, and under shell
   completion (`_CTXFIX_COMPLETE` set) click answers the shell: the fast path
   is off.
 
 Accepted values are converted as click converts them (pallets/click
-src/click/types.py `Path.convert`, `FloatParamType`, `IntRange`, `Choice`;
+src/click/types.py `Path.convert`, `FloatParamType`, `FloatRange`, `IntRange`, `Choice`;
 src/click/parser.py `_OptionParser`): the last of a repeated `value` option
 wins, a `multiple` option collects a tuple, a flag given is True, an absent
 option takes its default (`multiple`: an empty tuple). tests/commands/
@@ -153,7 +153,10 @@ def try_run(argv: list[str]) -> bool:
         return False
     import importlib
 
-    spec: CommandSpec = getattr(importlib.import_module(module), attr)
+    try:
+        spec: CommandSpec = getattr(importlib.import_module(module), attr)
+    except ModuleNotFoundError:  # click reports it (ctxfix.cli LazyGroup.get_command)
+        return False
     params = parse(argv[1:], spec)
     if params is None or (spec.fast_if is not None and not spec.fast_if(params)):
         return False

@@ -131,6 +131,9 @@ def run(
     from ctxfix import apply_ops, apply_run, pipeline
     from ctxfix.journal import JournalStore
     from ctxfix.plan import PlanOptions, build_plan, parse_names
+    from ctxfix.settings import MAX_SERVER_TIMEOUT, check_positive
+
+    verify_time_limit = check_positive(verify_time_limit, "--verify-time-limit", MAX_SERVER_TIMEOUT)
 
     # the same selection as scan: apply fixes exactly what scan would report
     settings = build_settings(

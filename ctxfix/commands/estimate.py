@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 from ctxfix.commands._options import build_settings, discovery_options
+from ctxfix.echo import echo
 from ctxfix.errors import CtxfixError
 from ctxfix.facts import Geometry, Sourced
 from ctxfix.records import record, replace
@@ -332,7 +333,7 @@ def estimate(
             "rows": [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows],
             "hardware": [{k: v for k, v in r.items() if not k.startswith("_")} for r in hw_rows],
         }
-        click.echo(json.dumps(doc, indent=2))
+        echo(json.dumps(doc, indent=2))
         return
 
     out: list[str] = []
@@ -414,4 +415,4 @@ def estimate(
                 right={1, 2, 4, 5},
             )
         )
-    click.echo("\n".join(out))
+    echo("\n".join(out))

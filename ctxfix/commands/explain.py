@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import click
 
+from ctxfix.echo import echo
+
 
 def _summary(doc: str | None) -> str:
     first = (doc or "").strip().splitlines()[0] if (doc or "").strip() else ""
@@ -28,10 +30,10 @@ def rules() -> None:
 
     mods = list(registry.available())
     width = max((len(m.NAME) for m in mods), default=4)
-    click.echo(f"{'code':<7} {'name':<{width}}  {'severity':<8}  finds")
+    echo(f"{'code':<7} {'name':<{width}}  {'severity':<8}  finds")
     for mod in mods:
-        click.echo(f"{mod.CODE:<7} {mod.NAME:<{width}}  {mod.SEVERITY:<8}  {_summary(mod.__doc__)}")
-    click.echo("\nDetails: ctxfix explain CODE")
+        echo(f"{mod.CODE:<7} {mod.NAME:<{width}}  {mod.SEVERITY:<8}  {_summary(mod.__doc__)}")
+    echo("\nDetails: ctxfix explain CODE")
 
 
 @click.command("explain")
@@ -48,6 +50,6 @@ def explain(code: str) -> None:
         raise CtxfixError(None, f"unknown rule code {code!r} (see `ctxfix rules`)") from None
     doc = (mod.__doc__ or "").strip()
     body = doc.split("\n", 1)[1].strip("\n") if "\n" in doc else ""
-    click.echo(f"{mod.CODE} {mod.NAME} ({mod.SEVERITY}): {_summary(doc)}\n")
+    echo(f"{mod.CODE} {mod.NAME} ({mod.SEVERITY}): {_summary(doc)}\n")
     if body:
-        click.echo(body)
+        echo(body)

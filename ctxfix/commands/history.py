@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from ctxfix.echo import echo
+
 
 @click.command("history")
 @click.option(
@@ -26,7 +28,7 @@ def history(journal_dir: Path | None) -> None:
     store = JournalStore(journal_dir)
     ids = store.ids()
     if not ids:
-        click.echo(f"no applies recorded in {store.root}")
+        echo(f"no applies recorded in {store.root}")
         return
     rows = [("id", "time", "files", "models", "state")]
     for jid in ids:
@@ -42,4 +44,4 @@ def history(journal_dir: Path | None) -> None:
         rows.append((j.id, j.time, str(len(j.files)), models, state))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
+        echo("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])

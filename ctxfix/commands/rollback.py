@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from ctxfix.echo import echo
+
 
 @click.command("rollback")
 @click.argument("journal_id", required=False, metavar="ID")
@@ -53,15 +55,15 @@ def rollback(
         journal, skipped = store.last_active()
         if journal is None:  # a clear no-op, like rolling back twice (exit 0)
             if skipped:
-                click.echo(
+                echo(
                     f"ctxfix: every apply in {store.root} is already rolled back; "
                     "nothing to roll back"
                 )
             else:
-                click.echo(f"ctxfix: no applies recorded in {store.root}; nothing to roll back")
+                echo(f"ctxfix: no applies recorded in {store.root}; nothing to roll back")
             sys.exit(0)
         if skipped:
-            click.echo(
+            echo(
                 f"ctxfix: the newest {skipped} apply(s) are already rolled back; "
                 f"rolling back the one before: {journal.id}"
             )
@@ -74,27 +76,27 @@ def rollback(
 
     report = do_rollback(store, journal, dry_run=dry_run, force=force, undo_action=undo)
     if report.already:
-        click.echo(f"ctxfix: {journal.id} was already rolled back; nothing to do")
+        echo(f"ctxfix: {journal.id} was already rolled back; nothing to do")
         sys.exit(0)
     for r in report.refused:
-        click.echo(f"ctxfix: refused: {r}", err=True)
+        echo(f"ctxfix: refused: {r}", err=True)
     if report.refused and not force:
-        click.echo("ctxfix: nothing was rolled back", err=True)
+        echo("ctxfix: nothing was rolled back", err=True)
         sys.exit(1)
     verb = "would restore" if dry_run else "restored"
     for p in report.restored:
-        click.echo(f"{verb} {p}")
+        echo(f"{verb} {p}")
     for m in report.models_deleted:
-        click.echo(f"{'would undo' if dry_run else 'undid'} model {m}")
+        echo(f"{'would undo' if dry_run else 'undid'} model {m}")
     for m in report.models_kept:
-        click.echo(f"kept model {m}")
+        echo(f"kept model {m}")
     for f in report.left:
-        click.echo(f"left {f}")
+        echo(f"left {f}")
     if report.retry and not dry_run:
-        click.echo(
+        echo(
             f"ctxfix: {journal.id} is not fully rolled back (a server did not answer): "
             f"run `ctxfix rollback {journal.id}` again when it does",
             err=True,
         )
         sys.exit(1)
-    click.echo(f"ctxfix: {'dry run of rollback' if dry_run else 'rolled back'} {journal.id}")
+    echo(f"ctxfix: {'dry run of rollback' if dry_run else 'rolled back'} {journal.id}")

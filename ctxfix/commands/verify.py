@@ -45,6 +45,7 @@ import click
 
 from ctxfix import verify_history
 from ctxfix.commands._options import build_settings, discovery_options
+from ctxfix.echo import echo
 from ctxfix.errors import CtxfixError
 from ctxfix.records import record, replace
 from ctxfix.settings import Settings
@@ -332,7 +333,7 @@ def verify_model(
         if memory.loaded_ctx:
             cost += f"; loaded now with {memory.loaded_ctx:,}: the server reloads it"
     at = f"{load_ctx:,}" if load_ctx else "its automatic context"
-    click.echo(
+    echo(
         f"ctxfix: verify loads {m.name} on {shown} at context {at} ({sent}): {cost}; "
         f"then sends prompts growing to fill a window of {window:,} tokens, one output token each, "
         f"within {limits.time_limit_s:g} s and {limits.max_tokens:,} prompt tokens",
@@ -585,6 +586,9 @@ def verify(
 
     if opts.get("no_server"):
         raise click.UsageError("verify needs a server: drop --no-server")
+    from ctxfix.settings import MAX_SERVER_TIMEOUT, check_positive
+
+    time_limit = check_positive(time_limit, "--time-limit", MAX_SERVER_TIMEOUT)
     settings = build_settings((), opts)
     report = verify_model(
         model,
@@ -596,9 +600,9 @@ def verify(
         allow_remote=allow_remote,
     )
     if fmt == "json":
-        click.echo(json.dumps(to_json(report), indent=2))
+        echo(json.dumps(to_json(report), indent=2))
     else:
-        click.echo(render_text(report))
+        echo(render_text(report))
     sys.exit(report.exit_code)
 
 
@@ -620,13 +624,13 @@ def verify_created(actions: Any, settings: Settings, time_limit: float) -> int:
     created = [a for a in actions if a.host is not None]
     if not created:
         return 0
-    click.echo("")
-    click.echo("verify:")
+    echo("")
+    echo("verify:")
     code = 0
     for a in created:
         where = f"{a.name} on {strip_userinfo(a.host)}"
         if not is_local(a.host):
-            click.echo(
+            echo(
                 f"  {where}: skipped: remote server (run ctxfix verify {a.name} "
                 f"--host {strip_userinfo(a.host)} --allow-remote)"
             )
@@ -640,10 +644,10 @@ def verify_created(actions: Any, settings: Settings, time_limit: float) -> int:
                 limits=Limits(time_limit, DEFAULT_MAX_TOKENS),
             )
         except CtxfixError as exc:
-            click.echo(f"  {where}: error: {exc.problem}")
+            echo(f"  {where}: error: {exc.problem}")
             code = 1
             continue
         rate = f"; prefill {r.prefill_tps:,} tok/s" if r.prefill_tps else ""
-        click.echo(f"  {where}: window {r.window:,}: {verdict(r)}{rate}")
+        echo(f"  {where}: window {r.window:,}: {verdict(r)}{rate}")
         code = max(code, r.exit_code)
     return code

@@ -276,22 +276,31 @@ def test_interrupts_and_pipes_end_alike_on_both_paths(
 
 
 def _apply_both(
-    capsys: pytest.CaptureFixture[str], work: Path, args: list[str]
-) -> list[tuple[object, str, str, dict[str, bytes]]]:
-    """Fast path then click path, each on a fresh copy of the demo at the same place."""
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp: Path,
+    extra: list[str],
+) -> list[tuple[object, str, str, dict[str, bytes], list[str]]]:
+    """Fast path then click path, each on a fresh copy of the demo at the same place and
+    its own state dir: exit code, stdout, stderr, every file, the journal's file names."""
+    work = tmp / "demo"
+    args = [str(work), "--no-server", "--no-user", "--no-store", *extra]
     results = []
-    for run in (_fast.try_run, cli_main):
+    for i, run in enumerate((_fast.try_run, cli_main)):
         shutil.rmtree(work, ignore_errors=True)
         shutil.copytree(DEMO, work, ignore=shutil.ignore_patterns("store"))
+        state = tmp / f"state-{i}"
+        monkeypatch.setenv("CTXFIX_STATE_DIR", str(state))
         code: object = 0
         try:
             run(["apply", *args])
         except SystemExit as exc:
             code = exc.code
         out, err = capsys.readouterr()
-        out = re.sub(r"\b\d{8}T\d{6}-\d+-[0-9a-f]+\b", "JOURNAL", out)  # a new id per apply
-        files = {p.name: p.read_bytes() for p in sorted(work.iterdir()) if p.is_file()}
-        results.append((code, out, err, files))
+        ids = re.compile(r"\d{8}T\d{6}-\d+-[0-9a-f]+")  # a new journal id per apply
+        files = {str(p.relative_to(work)): p.read_bytes() for p in work.rglob("*") if p.is_file()}
+        journal = sorted(ids.sub("ID", str(p.relative_to(state))) for p in state.rglob("*"))
+        results.append((code, ids.sub("ID", out), err, files, journal))
     return results
 
 
@@ -311,13 +320,12 @@ def test_apply_prints_and_writes_the_same_on_both_paths(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("CTXFIX_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    work = tmp_path / "demo"
-    args = [str(work), "--no-server", "--no-user", "--no-store", *extra]
-    fast, slow = _apply_both(capsys, work, args)
+    fast, slow = _apply_both(capsys, monkeypatch, tmp_path, extra)
     assert fast == slow
     assert fast[1] or fast[2]
+    if "--yes" in extra and "--select" not in extra:
+        assert fast[4], "the apply left no journal"
 
 
 def _hook_entries() -> list[tuple[str, list[str]]]:
