@@ -6,7 +6,8 @@ Why one place: the click path (`ctxfix.cli`) and the click-free fast path
 - the secret values of the environment are registered, and stdout/stderr
   are wrapped so that everything written through them is redacted;
 - `CtxfixError` (bad input) is one `ctxfix: error:` line per problem, exit 2;
-- `BrokenPipeError` (`ctxfix scan | head`) exits 0 quietly;
+- `BrokenPipeError` outside a command exits 0 quietly (inside one, both
+  paths follow click's `Command.main`: exit 1, see ctxfix.commands._fast);
 - any other exception is a bug: one `ctxfix: internal error:` line and exit
   2, unless CTXFIX_DEBUG is set (then the traceback).
 

@@ -133,7 +133,8 @@ def parse(args: list[str], spec: CommandSpec) -> dict[str, Any] | None:
             given[opt.dest] = (*given.get(opt.dest, ()), converted)
         else:
             given[opt.dest] = converted
-    paths = tuple(_convert(p, Opt((), spec.args.dest, type=spec.args.type)) for p in positional)
+    as_argument = Opt((), spec.args.dest, type=spec.args.type)
+    paths = tuple(_convert(p, as_argument) for p in positional)
     if any(p is _UNSURE for p in paths):
         return None
     params = {spec.args.dest: paths}

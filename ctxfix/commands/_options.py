@@ -238,10 +238,10 @@ def build_settings(paths: tuple[Path, ...], opts: dict[str, Any], **extra: Any) 
         stores=stores,
         no_store=bool(pick("no_store", default=False)),
         no_user=bool(pick("no_user", default=False)),
-        server_timeout=_positive(opts, file_data, settings_path, "server_timeout", 10.0),
+        server_timeout=_positive(opts, file_data, "server_timeout", 10.0),
         memory_bytes=memory_bytes,
         memory_source=memory_source,
-        prefill_tps=_positive(opts, file_data, settings_path, "prefill_tps", None),
+        prefill_tps=_positive(opts, file_data, "prefill_tps", None),
         prefill_source=(
             "--prefill-tps" if opts.get("prefill_tps") else ("settings" if prefill else None)
         ),
@@ -273,21 +273,14 @@ _MAXIMUM = {"server_timeout": MAX_SERVER_TIMEOUT}
 
 
 def _positive(
-    opts: dict[str, Any],
-    file_data: dict[str, Any],
-    settings_path: Path | None,
-    key: str,
-    default: float | None,
-) -> Any:
-    """`--KEY`, else the settings file's KEY (validated there, ctxfix.settings_schema),
-    else `default`; checked by `check_positive`."""
+    opts: dict[str, Any], file_data: dict[str, Any], key: str, default: float | None
+) -> float | None:
+    """`--KEY` (checked here: flags bypass the schema), else the settings file's KEY
+    (already checked by ctxfix.settings_schema when the file was loaded), else `default`."""
     if opts.get(key) is not None:
-        value, where = opts[key], "--" + key.replace("_", "-")
-    elif file_data.get(key) is not None:
-        value, where = file_data[key], f"{settings_path}: {key}"
-    else:
-        return default
-    return check_positive(value, where, _MAXIMUM.get(key))
+        return check_positive(opts[key], "--" + key.replace("_", "-"), _MAXIMUM.get(key))
+    value = file_data.get(key)
+    return default if value is None else float(value)
 
 
 def _hosts(opts: dict[str, Any], file_data: dict[str, Any]) -> tuple[str, ...]:
